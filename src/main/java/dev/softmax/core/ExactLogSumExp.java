@@ -18,7 +18,7 @@ import java.util.Arrays;
  *       integer-valued double: a long would overflow past 2^72) and r = x - 512 q, exact, with
  *       |r| &lt;= 256.</li>
  *   <li><b>Term</b>: exp(r) as a double-double from {@link ExactMath#expScaled}, pure Java with
- *       IEEE-exact operations only (relative error below 2^-75), so every JVM and CPU agrees.</li>
+ *       IEEE-exact operations only (relative error below 2^-80), so every JVM and CPU agrees.</li>
  *   <li><b>Deposit</b>: both parts of the term are added, as signed 32-bit chunks on the grid
  *       2^-448 (what falls below it is truncated, the same way for the same x), into 28 long
  *       bins per anchor; carries are normalized every 2^28 values. Only the anchors qTop,
@@ -29,7 +29,11 @@ import java.util.Arrays;
  *       smaller values of exp(x - m), then L = log d = log(c) + log1p(s / c) in double-double
  *       (never 1 + s in doubles: s can be e^-738).</li>
  * </ul>
- * Special values and accuracy: see {@link Normalizer}. Serialized layout: see
+ * The bits of every term are part of serialized format 1: a stored state merges exactly with
+ * new data only if both were deposited by the same kernel, so any change to the kernel's bits
+ * needs a new format version (StateFormatTest's golden states guard this).
+ *
+ * <p>Special values and accuracy: see {@link Normalizer}. Serialized layout: see
  * {@link LogSumExpAccumulator}. The fold costs about 3x the plain online normalizer
  * ({@link FastLogSumExp}); see README's Performance section for measurements.
  */

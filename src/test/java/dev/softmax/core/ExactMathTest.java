@@ -25,10 +25,10 @@ class ExactMathTest {
     @Test
     void tablesAreDoubleDoubleAccurate() {
         BigDecimal ln2 = ExactOracle.log(BigDecimal.valueOf(2));
-        for (int j = 0; j < 64; j++) {
-            BigDecimal pow2 = ExactOracle.exp(ln2.multiply(BigDecimal.valueOf(j)).divide(BigDecimal.valueOf(64), MC));
+        for (int j = 0; j < 256; j++) {
+            BigDecimal pow2 = ExactOracle.exp(ln2.multiply(BigDecimal.valueOf(j)).divide(BigDecimal.valueOf(256), MC));
             assertThat(relativeError(dd(ExactMath.POW2_HI[j], ExactMath.POW2_LO[j]), pow2)).isLessThan(0x1p-104);
-            if (j > 0) {
+            if (j > 0 && j < 64) {
                 BigDecimal log = ExactOracle.log1p(BigDecimal.valueOf(j).divide(BigDecimal.valueOf(64), MC));
                 assertThat(relativeError(dd(ExactMath.LOG1P_HI[j], ExactMath.LOG1P_LO[j]), log)).isLessThan(0x1p-104);
             }
@@ -39,7 +39,7 @@ class ExactMathTest {
     }
 
     @Test
-    void expScaledIsAccurateTo2ToTheMinus75() {
+    void expScaledIsAccurateTo2ToTheMinus80() {
         Random random = new Random(1);
         double worst = 0;
         double[] out = new double[2];
@@ -50,7 +50,7 @@ class ExactMathTest {
             worst = Math.max(worst, relativeError(actual, ExactOracle.exp(new BigDecimal(y))));
         }
         System.out.println("expScaled: worst relative error 2^" + Math.log(worst) / Math.log(2));
-        assertThat(worst).isLessThan(0x1p-75);
+        assertThat(worst).isLessThan(0x1p-80);
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.Random;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -45,6 +46,15 @@ class ExactModePropertiesTest {
         assertThat(accuracy.maxProbUlps).as("prob ulps").isLessThanOrEqualTo(2);
         assertThat(accuracy.maxLogProbUlps).as("log_prob ulps").isLessThanOrEqualTo(2);
         accuracy.assertLogSumExp();
+    }
+
+    /** The largest size of the issue (10^5) once per run, for two distributions. */
+    @Example
+    void aHundredThousandValuesWithinTwoUlps() {
+        for (Distribution distribution : new Distribution[] {Distribution.WIDE_NORMAL, Distribution.UNIFORM_LOGITS}) {
+            double[] x = distribution.sample(100_000, new Random(distribution.ordinal()));
+            withinTwoUlpsOfTheOracle(x);
+        }
     }
 
     @Property(tries = 40)
