@@ -52,6 +52,9 @@ public final class LogSumExpBenchmark {
 
       Map<String, Supplier<Object>> contenders = new LinkedHashMap<>();
       contenders.put("builtin sum(exp(x))", () -> df.agg(sum(exp(col("x")))).first().get(0));
+      contenders.put("udaf floor: Aggregator sum(exp(x))", () -> df.agg(
+          org.apache.spark.sql.functions.udaf(new SumExpAggregator(), org.apache.spark.sql.Encoders.DOUBLE())
+              .apply(col("x"))).first().get(0));
       contenders.put("logsumexp(x) exact", () -> df.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT)).first().get(0));
       contenders.put("logsumexp(x) fast", () -> df.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.FAST)).first().get(0));
       contenders.put("builtin softmax, 3 passes -> noop", () -> {
@@ -94,6 +97,60 @@ public final class LogSumExpBenchmark {
       }
     } finally {
       spark.stop();
+    }
+  }
+
+  /** The cost floor of any Aggregator through functions.udaf: a bean buffer of one double. */
+  public static final class SumExpAggregator
+      extends org.apache.spark.sql.expressions.Aggregator<Double, SumExpAggregator.Buffer, Double> {
+    private static final long serialVersionUID = 1L;
+
+    /** Bean buffer. */
+    public static final class Buffer implements java.io.Serializable {
+      private static final long serialVersionUID = 1L;
+      private double sum;
+
+      public double getSum() {
+        return sum;
+      }
+
+      public void setSum(double sum) {
+        this.sum = sum;
+      }
+    }
+
+    @Override
+    public Buffer zero() {
+      return new Buffer();
+    }
+
+    @Override
+    public Buffer reduce(Buffer buffer, Double x) {
+      if (x != null) {
+        buffer.sum += Math.exp(x);
+      }
+      return buffer;
+    }
+
+    @Override
+    public Buffer merge(Buffer left, Buffer right) {
+      left.sum += right.sum;
+      return left;
+    }
+
+    @Override
+    public Double finish(Buffer buffer) {
+      return buffer.sum;
+    }
+
+    @Override
+    public org.apache.spark.sql.Encoder<Buffer> bufferEncoder() {
+      return org.apache.spark.sql.Encoders.bean(Buffer.class);
+    }
+
+    @Override
+    public org.apache.spark.sql.Encoder<Double> outputEncoder() {
+      return org.apache.spark.sql.Encoders.DOUBLE();
     }
   }
 
