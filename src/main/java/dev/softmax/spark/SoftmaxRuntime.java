@@ -7,7 +7,6 @@ import dev.softmax.core.SoftmaxException;
 import dev.softmax.core.SoftmaxMode;
 import java.util.Arrays;
 import java.util.Locale;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
@@ -30,10 +29,6 @@ public final class SoftmaxRuntime {
   private static final Normalizer.Status[] STATUSES = Normalizer.Status.values();
 
   private SoftmaxRuntime() {}
-
-  static SoftmaxMode mode(int ordinal) {
-    return MODES[ordinal];
-  }
 
   // ---- (x, state) ---------------------------------------------------------------------------
 
