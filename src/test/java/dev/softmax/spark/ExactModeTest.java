@@ -50,7 +50,7 @@ class ExactModeTest {
     SparkSession.setActiveSession(spark);
     SparkSoftmax.register(spark);
     groups = SoftmaxCases.groups();
-    groups.put("skewed", SoftmaxCases.skewed(20_000));
+    groups.put("skewed", SoftmaxCases.skewed(10_000));
     rows = SparkTestSupport.rows(groups);
     expected = expectedNormalizers(groups, 1.0, SoftmaxMode.EXACT);
   }
