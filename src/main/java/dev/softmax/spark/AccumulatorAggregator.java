@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -21,33 +24,33 @@ import org.apache.spark.sql.expressions.Aggregator;
  * @param <OUT> the result type
  */
 public abstract class AccumulatorAggregator<IN, OUT>
-    extends Aggregator<IN, LogSumExpAccumulator, OUT> {
-  private static final long serialVersionUID = 1L;
+        extends Aggregator<IN, LogSumExpAccumulator, OUT> {
+    private static final long serialVersionUID = 1L;
 
-  /** The mode of every buffer of this aggregator. */
-  protected final SoftmaxMode mode;
+    /** The mode of every buffer of this aggregator. */
+    protected final SoftmaxMode mode;
 
-  protected AccumulatorAggregator(SoftmaxMode mode) {
-    this.mode = Objects.requireNonNull(mode, "mode");
-  }
+    protected AccumulatorAggregator(SoftmaxMode mode) {
+        this.mode = Objects.requireNonNull(mode, "mode");
+    }
 
-  /** The mode of every buffer of this aggregator. */
-  public final SoftmaxMode mode() {
-    return mode;
-  }
+    /** The mode of every buffer of this aggregator. */
+    public final SoftmaxMode mode() {
+        return mode;
+    }
 
-  @Override
-  public final LogSumExpAccumulator zero() {
-    return LogSumExpAccumulator.create(mode);
-  }
+    @Override
+    public final LogSumExpAccumulator zero() {
+        return LogSumExpAccumulator.create(mode);
+    }
 
-  @Override
-  public final LogSumExpAccumulator merge(LogSumExpAccumulator left, LogSumExpAccumulator right) {
-    return left.combine(right);
-  }
+    @Override
+    public final LogSumExpAccumulator merge(LogSumExpAccumulator left, LogSumExpAccumulator right) {
+        return left.combine(right);
+    }
 
-  @Override
-  public final Encoder<LogSumExpAccumulator> bufferEncoder() {
-    return StateEncoder.forMode(mode);
-  }
+    @Override
+    public final Encoder<LogSumExpAccumulator> bufferEncoder() {
+        return StateEncoder.forMode(mode);
+    }
 }

@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -10,19 +13,19 @@ import org.apache.spark.sql.Encoders;
  * {@code sum}) when there is none. Special values: {@link dev.softmax.core.Normalizer}.
  */
 public final class LogSumExpAggregator extends ValueAggregator<Double> {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public LogSumExpAggregator(SoftmaxMode mode, double temperature) {
-    super(mode, temperature);
-  }
+    public LogSumExpAggregator(SoftmaxMode mode, double temperature) {
+        super(mode, temperature);
+    }
 
-  @Override
-  public Double finish(LogSumExpAccumulator accumulator) {
-    return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
-  }
+    @Override
+    public Double finish(LogSumExpAccumulator accumulator) {
+        return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
+    }
 
-  @Override
-  public Encoder<Double> outputEncoder() {
-    return Encoders.DOUBLE();
-  }
+    @Override
+    public Encoder<Double> outputEncoder() {
+        return Encoders.DOUBLE();
+    }
 }

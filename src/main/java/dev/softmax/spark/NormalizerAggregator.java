@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -14,33 +17,33 @@ import org.apache.spark.sql.RowFactory;
  * group here, so the per-row stage reads plain fields and never decodes a state.
  */
 public final class NormalizerAggregator extends ValueAggregator<Row> {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public NormalizerAggregator(SoftmaxMode mode, double temperature) {
-    super(mode, temperature);
-  }
+    public NormalizerAggregator(SoftmaxMode mode, double temperature) {
+        super(mode, temperature);
+    }
 
-  @Override
-  public Row finish(LogSumExpAccumulator accumulator) {
-    return toRow(accumulator.finish(), temperature());
-  }
+    @Override
+    public Row finish(LogSumExpAccumulator accumulator) {
+        return toRow(accumulator.finish(), temperature());
+    }
 
-  static Row toRow(Normalizer normalizer, double temperature) {
-    boolean empty = normalizer.status() == Normalizer.Status.EMPTY;
-    return RowFactory.create(
-        normalizer.mode().id(),
-        temperature,
-        normalizer.status().name(),
-        normalizer.count(),
-        normalizer.max(),
-        normalizer.maxCount(),
-        empty ? null : normalizer.logSumExp(),
-        normalizer.logNormalizerHigh(),
-        normalizer.logNormalizerLow());
-  }
+    static Row toRow(Normalizer normalizer, double temperature) {
+        boolean empty = normalizer.status() == Normalizer.Status.EMPTY;
+        return RowFactory.create(
+                normalizer.mode().id(),
+                temperature,
+                normalizer.status().name(),
+                normalizer.count(),
+                normalizer.max(),
+                normalizer.maxCount(),
+                empty ? null : normalizer.logSumExp(),
+                normalizer.logNormalizerHigh(),
+                normalizer.logNormalizerLow());
+    }
 
-  @Override
-  public Encoder<Row> outputEncoder() {
-    return Encoders.row(NormalizerColumns.SCHEMA);
-  }
+    @Override
+    public Encoder<Row> outputEncoder() {
+        return Encoders.row(NormalizerColumns.SCHEMA);
+    }
 }

@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import org.apache.spark.sql.types.DataTypes;
@@ -27,28 +30,28 @@ import org.apache.spark.sql.types.StructType;
  * </table>
  */
 public final class NormalizerColumns {
-  public static final String MODE = "mode";
-  public static final String TEMPERATURE = "temperature";
-  public static final String STATUS = "status";
-  public static final String COUNT = "count";
-  public static final String MAX = "max";
-  public static final String MAX_COUNT = "max_count";
-  public static final String LOGSUMEXP = "logsumexp";
-  public static final String LOG_NORMALIZER_HIGH = "log_normalizer_high";
-  public static final String LOG_NORMALIZER_LOW = "log_normalizer_low";
+    public static final String MODE = "mode";
+    public static final String TEMPERATURE = "temperature";
+    public static final String STATUS = "status";
+    public static final String COUNT = "count";
+    public static final String MAX = "max";
+    public static final String MAX_COUNT = "max_count";
+    public static final String LOGSUMEXP = "logsumexp";
+    public static final String LOG_NORMALIZER_HIGH = "log_normalizer_high";
+    public static final String LOG_NORMALIZER_LOW = "log_normalizer_low";
 
-  /** The normalizer columns as one struct, in order. */
-  public static final StructType SCHEMA = new StructType(new StructField[] {
-      DataTypes.createStructField(MODE, DataTypes.StringType, false),
-      DataTypes.createStructField(TEMPERATURE, DataTypes.DoubleType, false),
-      DataTypes.createStructField(STATUS, DataTypes.StringType, false),
-      DataTypes.createStructField(COUNT, DataTypes.LongType, false),
-      DataTypes.createStructField(MAX, DataTypes.DoubleType, false),
-      DataTypes.createStructField(MAX_COUNT, DataTypes.LongType, false),
-      DataTypes.createStructField(LOGSUMEXP, DataTypes.DoubleType, true),
-      DataTypes.createStructField(LOG_NORMALIZER_HIGH, DataTypes.DoubleType, false),
-      DataTypes.createStructField(LOG_NORMALIZER_LOW, DataTypes.DoubleType, false),
-  });
+    /** The normalizer columns as one struct, in order. */
+    public static final StructType SCHEMA = new StructType(new StructField[] {
+            DataTypes.createStructField(MODE, DataTypes.StringType, false),
+            DataTypes.createStructField(TEMPERATURE, DataTypes.DoubleType, false),
+            DataTypes.createStructField(STATUS, DataTypes.StringType, false),
+            DataTypes.createStructField(COUNT, DataTypes.LongType, false),
+            DataTypes.createStructField(MAX, DataTypes.DoubleType, false),
+            DataTypes.createStructField(MAX_COUNT, DataTypes.LongType, false),
+            DataTypes.createStructField(LOGSUMEXP, DataTypes.DoubleType, true),
+            DataTypes.createStructField(LOG_NORMALIZER_HIGH, DataTypes.DoubleType, false),
+            DataTypes.createStructField(LOG_NORMALIZER_LOW, DataTypes.DoubleType, false),
+    });
 
-  private NormalizerColumns() {}
+    private NormalizerColumns() {}
 }

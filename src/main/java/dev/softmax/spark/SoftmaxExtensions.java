@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import org.apache.spark.sql.SparkSessionExtensions;
@@ -18,11 +21,11 @@ import scala.runtime.BoxedUnit;
  */
 public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
 
-  @Override
-  public BoxedUnit apply(SparkSessionExtensions extensions) {
-    for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
-      extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(), definition.sparkBuilder()));
+    @Override
+    public BoxedUnit apply(SparkSessionExtensions extensions) {
+        for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
+            extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(), definition.sparkBuilder()));
+        }
+        return BoxedUnit.UNIT;
     }
-    return BoxedUnit.UNIT;
-  }
 }

@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -24,152 +27,152 @@ import org.apache.spark.unsafe.types.UTF8String;
  */
 public final class SoftmaxRuntime {
 
-  private static final SoftmaxMode[] MODES = SoftmaxMode.values();
-  private static final ThreadLocal<StateCache> STATE_CACHE = ThreadLocal.withInitial(StateCache::new);
-  private static final Normalizer.Status[] STATUSES = Normalizer.Status.values();
+    private static final SoftmaxMode[] MODES = SoftmaxMode.values();
+    private static final ThreadLocal<StateCache> STATE_CACHE = ThreadLocal.withInitial(StateCache::new);
+    private static final Normalizer.Status[] STATUSES = Normalizer.Status.values();
 
-  private SoftmaxRuntime() {}
+    private SoftmaxRuntime() {}
 
-  // ---- (x, state) ---------------------------------------------------------------------------
+    // ---- (x, state) ---------------------------------------------------------------------------
 
-  /** {@code softmax(x, state)}. */
-  public static double softmax(double x, byte[] state, int mode) {
-    return normalizerOfState(state, MODES[mode]).prob(x);
-  }
-
-  /** {@code log_softmax(x, state)}. */
-  public static double logSoftmax(double x, byte[] state, int mode) {
-    return normalizerOfState(state, MODES[mode]).logProb(x);
-  }
-
-  /** {@code logsumexp_of_state(state)}: NULL for a state that holds no value. */
-  public static Double logSumExpOfState(byte[] state, int mode) {
-    Normalizer normalizer = normalizerOfState(state, MODES[mode]);
-    return normalizer.status() == Normalizer.Status.EMPTY ? null : normalizer.logSumExp();
-  }
-
-  /**
-   * The finished normalizer of {@code state}, checked against {@code mode}. Equal bytes give
-   * the same normalizer (the core's bytes are canonical), so a hit by reference or by content
-   * skips the decode and the finish.
-   */
-  static Normalizer normalizerOfState(byte[] state, SoftmaxMode mode) {
-    StateCache cache = STATE_CACHE.get();
-    if (cache.mode == mode
-        && (state == cache.reference || Arrays.equals(state, cache.content))) {
-      cache.reference = state;
-      return cache.normalizer;
+    /** {@code softmax(x, state)}. */
+    public static double softmax(double x, byte[] state, int mode) {
+        return normalizerOfState(state, MODES[mode]).prob(x);
     }
-    Normalizer normalizer = LogSumExpAccumulator.fromBytes(state, mode).finish();
-    cache.mode = mode;
-    cache.reference = state;
-    cache.content = state.clone();
-    cache.normalizer = normalizer;
-    return normalizer;
-  }
 
-  private static final class StateCache {
-    SoftmaxMode mode;
-    byte[] reference;
-    byte[] content;
-    Normalizer normalizer;
-  }
-
-  // ---- (x, finished normalizer fields) -------------------------------------------------------------
-
-  /**
-   * prob of {@code x / temperature} under a finished normalizer given by its fields (the
-   * DataFrame softmax joins them to the rows). Rebuilding the immutable normalizer from seven
-   * fields is a few compares and flops, no decode and no finish, and needs no cache: the JIT
-   * keeps it in registers.
-   */
-  public static double prob(double x, int mode, int status, double temperature, long count, double max,
-      long maxCount, double logNormalizerHigh, double logNormalizerLow) {
-    return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
-        logNormalizerLow).prob(temperature == 1.0 ? x : x / temperature);
-  }
-
-  /** log_prob of {@code x / temperature}; see {@link #prob(double, int, int, double, long, double, long, double, double)}. */
-  public static double logProb(double x, int mode, int status, double temperature, long count, double max,
-      long maxCount, double logNormalizerHigh, double logNormalizerLow) {
-    return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
-        logNormalizerLow).logProb(temperature == 1.0 ? x : x / temperature);
-  }
-
-  /** The ordinal of a mode name ({@code exact}, {@code fast}), once per group. */
-  public static int modeOrdinal(UTF8String mode) {
-    return SoftmaxMode.parse(mode.toString()).ordinal();
-  }
-
-  /** The ordinal of a {@link Normalizer.Status} name, once per group. */
-  public static int statusOrdinal(UTF8String status) {
-    return parseStatus(status.toString()).ordinal();
-  }
-
-  /** A temperature read from a normalizers table, checked once per group. */
-  public static double checkedTemperature(double temperature) {
-    return Softmax.checkTemperature(temperature);
-  }
-
-  static Normalizer.Status parseStatus(String name) {
-    try {
-      return Normalizer.Status.valueOf(name.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new SoftmaxException("normalizer status must be one of "
-          + Arrays.toString(Normalizer.Status.values()) + ", got " + name);
+    /** {@code log_softmax(x, state)}. */
+    public static double logSoftmax(double x, byte[] state, int mode) {
+        return normalizerOfState(state, MODES[mode]).logProb(x);
     }
-  }
 
-  // ---- arrays ---------------------------------------------------------------------------------
-
-  /** {@code array_softmax(values)}: null elements stay null and are ignored. */
-  public static ArrayData arraySoftmax(ArrayData values, double temperature, int mode) {
-    return rowWise(values, temperature, MODES[mode], false);
-  }
-
-  /** {@code array_log_softmax(values)}: null elements stay null and are ignored. */
-  public static ArrayData arrayLogSoftmax(ArrayData values, double temperature, int mode) {
-    return rowWise(values, temperature, MODES[mode], true);
-  }
-
-  /** {@code array_logsumexp(values)}: -inf for an empty array or one of nulls only. */
-  public static double arrayLogSumExp(ArrayData values, double temperature, int mode) {
-    return Softmax.logSumExp(nonNullValues(values), temperature, MODES[mode]);
-  }
-
-  private static ArrayData rowWise(ArrayData values, double temperature, SoftmaxMode mode, boolean log) {
-    int n = values.numElements();
-    double[] present = nonNullValues(values);
-    double[] result = log
-        ? Softmax.logSoftmax(present, temperature, mode)
-        : Softmax.softmax(present, temperature, mode);
-    if (present.length == n) {
-      return UnsafeArrayData.fromPrimitiveArray(result);
+    /** {@code logsumexp_of_state(state)}: NULL for a state that holds no value. */
+    public static Double logSumExpOfState(byte[] state, int mode) {
+        Normalizer normalizer = normalizerOfState(state, MODES[mode]);
+        return normalizer.status() == Normalizer.Status.EMPTY ? null : normalizer.logSumExp();
     }
-    Object[] withNulls = new Object[n];
-    for (int i = 0, j = 0; i < n; i++) {
-      withNulls[i] = values.isNullAt(i) ? null : (Object) result[j++];
-    }
-    return new GenericArrayData(withNulls);
-  }
 
-  private static double[] nonNullValues(ArrayData values) {
-    int n = values.numElements();
-    int nulls = 0;
-    for (int i = 0; i < n; i++) {
-      if (values.isNullAt(i)) {
-        nulls++;
-      }
+    /**
+     * The finished normalizer of {@code state}, checked against {@code mode}. Equal bytes give
+     * the same normalizer (the core's bytes are canonical), so a hit by reference or by content
+     * skips the decode and the finish.
+     */
+    static Normalizer normalizerOfState(byte[] state, SoftmaxMode mode) {
+        StateCache cache = STATE_CACHE.get();
+        if (cache.mode == mode
+                && (state == cache.reference || Arrays.equals(state, cache.content))) {
+            cache.reference = state;
+            return cache.normalizer;
+        }
+        Normalizer normalizer = LogSumExpAccumulator.fromBytes(state, mode).finish();
+        cache.mode = mode;
+        cache.reference = state;
+        cache.content = state.clone();
+        cache.normalizer = normalizer;
+        return normalizer;
     }
-    if (nulls == 0) {
-      return values.toDoubleArray();
+
+    private static final class StateCache {
+        SoftmaxMode mode;
+        byte[] reference;
+        byte[] content;
+        Normalizer normalizer;
     }
-    double[] present = new double[n - nulls];
-    for (int i = 0, j = 0; i < n; i++) {
-      if (!values.isNullAt(i)) {
-        present[j++] = values.getDouble(i);
-      }
+
+    // ---- (x, finished normalizer fields) -------------------------------------------------------------
+
+    /**
+     * prob of {@code x / temperature} under a finished normalizer given by its fields (the
+     * DataFrame softmax joins them to the rows). Rebuilding the immutable normalizer from seven
+     * fields is a few compares and flops, no decode and no finish, and needs no cache: the JIT
+     * keeps it in registers.
+     */
+    public static double prob(double x, int mode, int status, double temperature, long count, double max,
+            long maxCount, double logNormalizerHigh, double logNormalizerLow) {
+        return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
+                logNormalizerLow).prob(temperature == 1.0 ? x : x / temperature);
     }
-    return present;
-  }
+
+    /** log_prob of {@code x / temperature}; see {@link #prob(double, int, int, double, long, double, long, double, double)}. */
+    public static double logProb(double x, int mode, int status, double temperature, long count, double max,
+            long maxCount, double logNormalizerHigh, double logNormalizerLow) {
+        return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
+                logNormalizerLow).logProb(temperature == 1.0 ? x : x / temperature);
+    }
+
+    /** The ordinal of a mode name ({@code exact}, {@code fast}), once per group. */
+    public static int modeOrdinal(UTF8String mode) {
+        return SoftmaxMode.parse(mode.toString()).ordinal();
+    }
+
+    /** The ordinal of a {@link Normalizer.Status} name, once per group. */
+    public static int statusOrdinal(UTF8String status) {
+        return parseStatus(status.toString()).ordinal();
+    }
+
+    /** A temperature read from a normalizers table, checked once per group. */
+    public static double checkedTemperature(double temperature) {
+        return Softmax.checkTemperature(temperature);
+    }
+
+    static Normalizer.Status parseStatus(String name) {
+        try {
+            return Normalizer.Status.valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new SoftmaxException("normalizer status must be one of "
+                    + Arrays.toString(Normalizer.Status.values()) + ", got " + name);
+        }
+    }
+
+    // ---- arrays ---------------------------------------------------------------------------------
+
+    /** {@code array_softmax(values)}: null elements stay null and are ignored. */
+    public static ArrayData arraySoftmax(ArrayData values, double temperature, int mode) {
+        return rowWise(values, temperature, MODES[mode], false);
+    }
+
+    /** {@code array_log_softmax(values)}: null elements stay null and are ignored. */
+    public static ArrayData arrayLogSoftmax(ArrayData values, double temperature, int mode) {
+        return rowWise(values, temperature, MODES[mode], true);
+    }
+
+    /** {@code array_logsumexp(values)}: -inf for an empty array or one of nulls only. */
+    public static double arrayLogSumExp(ArrayData values, double temperature, int mode) {
+        return Softmax.logSumExp(nonNullValues(values), temperature, MODES[mode]);
+    }
+
+    private static ArrayData rowWise(ArrayData values, double temperature, SoftmaxMode mode, boolean log) {
+        int n = values.numElements();
+        double[] present = nonNullValues(values);
+        double[] result = log
+                ? Softmax.logSoftmax(present, temperature, mode)
+                : Softmax.softmax(present, temperature, mode);
+        if (present.length == n) {
+            return UnsafeArrayData.fromPrimitiveArray(result);
+        }
+        Object[] withNulls = new Object[n];
+        for (int i = 0, j = 0; i < n; i++) {
+            withNulls[i] = values.isNullAt(i) ? null : (Object) result[j++];
+        }
+        return new GenericArrayData(withNulls);
+    }
+
+    private static double[] nonNullValues(ArrayData values) {
+        int n = values.numElements();
+        int nulls = 0;
+        for (int i = 0; i < n; i++) {
+            if (values.isNullAt(i)) {
+                nulls++;
+            }
+        }
+        if (nulls == 0) {
+            return values.toDoubleArray();
+        }
+        double[] present = new double[n - nulls];
+        for (int i = 0, j = 0; i < n; i++) {
+            if (!values.isNullAt(i)) {
+                present[j++] = values.getDouble(i);
+            }
+        }
+        return present;
+    }
 }

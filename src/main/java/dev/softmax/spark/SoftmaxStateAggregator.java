@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -12,19 +15,19 @@ import org.apache.spark.sql.Encoders;
  * {@link SoftmaxStateMergeAggregator}, with the same bits as one pass in the exact mode.
  */
 public final class SoftmaxStateAggregator extends ValueAggregator<byte[]> {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public SoftmaxStateAggregator(SoftmaxMode mode, double temperature) {
-    super(mode, temperature);
-  }
+    public SoftmaxStateAggregator(SoftmaxMode mode, double temperature) {
+        super(mode, temperature);
+    }
 
-  @Override
-  public byte[] finish(LogSumExpAccumulator accumulator) {
-    return accumulator.isEmpty() ? null : accumulator.toBytes();
-  }
+    @Override
+    public byte[] finish(LogSumExpAccumulator accumulator) {
+        return accumulator.isEmpty() ? null : accumulator.toBytes();
+    }
 
-  @Override
-  public Encoder<byte[]> outputEncoder() {
-    return Encoders.BINARY();
-  }
+    @Override
+    public Encoder<byte[]> outputEncoder() {
+        return Encoders.BINARY();
+    }
 }

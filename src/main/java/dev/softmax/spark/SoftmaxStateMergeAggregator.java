@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -13,24 +16,24 @@ import org.apache.spark.sql.Encoders;
  * {@link dev.softmax.core.SoftmaxException} ("expected X, actual Y").
  */
 public final class SoftmaxStateMergeAggregator extends AccumulatorAggregator<byte[], byte[]> {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  public SoftmaxStateMergeAggregator(SoftmaxMode mode) {
-    super(mode);
-  }
+    public SoftmaxStateMergeAggregator(SoftmaxMode mode) {
+        super(mode);
+    }
 
-  @Override
-  public LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, byte[] state) {
-    return state == null ? accumulator : accumulator.combine(LogSumExpAccumulator.fromBytes(state, mode));
-  }
+    @Override
+    public LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, byte[] state) {
+        return state == null ? accumulator : accumulator.combine(LogSumExpAccumulator.fromBytes(state, mode));
+    }
 
-  @Override
-  public byte[] finish(LogSumExpAccumulator accumulator) {
-    return accumulator.isEmpty() ? null : accumulator.toBytes();
-  }
+    @Override
+    public byte[] finish(LogSumExpAccumulator accumulator) {
+        return accumulator.isEmpty() ? null : accumulator.toBytes();
+    }
 
-  @Override
-  public Encoder<byte[]> outputEncoder() {
-    return Encoders.BINARY();
-  }
+    @Override
+    public Encoder<byte[]> outputEncoder() {
+        return Encoders.BINARY();
+    }
 }

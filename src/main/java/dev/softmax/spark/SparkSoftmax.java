@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import org.apache.spark.sql.SparkSession;
@@ -23,13 +26,13 @@ import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
  */
 public final class SparkSoftmax {
 
-  private SparkSoftmax() {}
+    private SparkSoftmax() {}
 
-  /** Registers every function of {@link SoftmaxFunctionRegistry#definitions()} on {@code spark}. */
-  public static void register(SparkSession spark) {
-    FunctionRegistry registry = spark.sessionState().functionRegistry();
-    for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
-      registry.registerFunction(definition.builtinIdentifier(), definition.info(), definition.sparkBuilder());
+    /** Registers every function of {@link SoftmaxFunctionRegistry#definitions()} on {@code spark}. */
+    public static void register(SparkSession spark) {
+        FunctionRegistry registry = spark.sessionState().functionRegistry();
+        for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
+            registry.registerFunction(definition.builtinIdentifier(), definition.info(), definition.sparkBuilder());
+        }
     }
-  }
 }

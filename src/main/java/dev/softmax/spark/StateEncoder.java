@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -23,51 +26,51 @@ import scala.runtime.AbstractFunction0;
  */
 final class StateEncoder {
 
-  private StateEncoder() {}
+    private StateEncoder() {}
 
-  /** An encoder that writes the state of {@code mode} as a binary column and checks it on read. */
-  static Encoder<LogSumExpAccumulator> forMode(SoftmaxMode mode) {
-    return new AgnosticEncoders.TransformingEncoder<LogSumExpAccumulator, byte[]>(
-        ClassTag$.MODULE$.apply(LogSumExpAccumulator.class),
-        AgnosticEncoders.BinaryEncoder$.MODULE$,
-        new CodecProvider(mode),
-        false);
-  }
-
-  /** The codec between an accumulator and its bytes, for one mode. */
-  static final class StateCodec implements Codec<LogSumExpAccumulator, byte[]> {
-    private static final long serialVersionUID = 1L;
-    private final SoftmaxMode mode;
-
-    StateCodec(SoftmaxMode mode) {
-      this.mode = mode;
+    /** An encoder that writes the state of {@code mode} as a binary column and checks it on read. */
+    static Encoder<LogSumExpAccumulator> forMode(SoftmaxMode mode) {
+        return new AgnosticEncoders.TransformingEncoder<LogSumExpAccumulator, byte[]>(
+                ClassTag$.MODULE$.apply(LogSumExpAccumulator.class),
+                AgnosticEncoders.BinaryEncoder$.MODULE$,
+                new CodecProvider(mode),
+                false);
     }
 
-    @Override
-    public byte[] encode(LogSumExpAccumulator accumulator) {
-      return accumulator.toBytes();
+    /** The codec between an accumulator and its bytes, for one mode. */
+    static final class StateCodec implements Codec<LogSumExpAccumulator, byte[]> {
+        private static final long serialVersionUID = 1L;
+        private final SoftmaxMode mode;
+
+        StateCodec(SoftmaxMode mode) {
+            this.mode = mode;
+        }
+
+        @Override
+        public byte[] encode(LogSumExpAccumulator accumulator) {
+            return accumulator.toBytes();
+        }
+
+        @Override
+        public LogSumExpAccumulator decode(byte[] bytes) {
+            return LogSumExpAccumulator.fromBytes(bytes, mode);
+        }
     }
 
-    @Override
-    public LogSumExpAccumulator decode(byte[] bytes) {
-      return LogSumExpAccumulator.fromBytes(bytes, mode);
-    }
-  }
+    /** Spark ships the codec provider inside the plan: it has to be serializable. */
+    private static final class CodecProvider
+            extends AbstractFunction0<Codec<? super LogSumExpAccumulator, byte[]>>
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final SoftmaxMode mode;
 
-  /** Spark ships the codec provider inside the plan: it has to be serializable. */
-  private static final class CodecProvider
-      extends AbstractFunction0<Codec<? super LogSumExpAccumulator, byte[]>>
-      implements Serializable {
-    private static final long serialVersionUID = 1L;
-    private final SoftmaxMode mode;
+        CodecProvider(SoftmaxMode mode) {
+            this.mode = mode;
+        }
 
-    CodecProvider(SoftmaxMode mode) {
-      this.mode = mode;
+        @Override
+        public Codec<? super LogSumExpAccumulator, byte[]> apply() {
+            return new StateCodec(mode);
+        }
     }
-
-    @Override
-    public Codec<? super LogSumExpAccumulator, byte[]> apply() {
-      return new StateCodec(mode);
-    }
-  }
 }

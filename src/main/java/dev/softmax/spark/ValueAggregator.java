@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import dev.softmax.core.LogSumExpAccumulator;
@@ -11,27 +14,27 @@ import dev.softmax.core.SoftmaxMode;
  * @param <OUT> the result type
  */
 public abstract class ValueAggregator<OUT> extends AccumulatorAggregator<Double, OUT> {
-  private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 1L;
 
-  private final double temperature;
+    private final double temperature;
 
-  protected ValueAggregator(SoftmaxMode mode, double temperature) {
-    super(mode);
-    this.temperature = Softmax.checkTemperature(temperature);
-  }
-
-  /** The temperature the values are divided by. */
-  public final double temperature() {
-    return temperature;
-  }
-
-  @Override
-  public final LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, Double value) {
-    if (value != null) {
-      double x = value;
-      // x / 1.0 == x for every double: skip the division in the common case.
-      accumulator.accept(temperature == 1.0 ? x : x / temperature);
+    protected ValueAggregator(SoftmaxMode mode, double temperature) {
+        super(mode);
+        this.temperature = Softmax.checkTemperature(temperature);
     }
-    return accumulator;
-  }
+
+    /** The temperature the values are divided by. */
+    public final double temperature() {
+        return temperature;
+    }
+
+    @Override
+    public final LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, Double value) {
+        if (value != null) {
+            double x = value;
+            // x / 1.0 == x for every double: skip the division in the common case.
+            accumulator.accept(temperature == 1.0 ? x : x / temperature);
+        }
+        return accumulator;
+    }
 }

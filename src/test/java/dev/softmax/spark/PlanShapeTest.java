@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import static dev.softmax.spark.SparkTestSupport.frame;
@@ -35,129 +38,129 @@ import org.junit.jupiter.params.provider.ValueSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PlanShapeTest {
 
-  private SparkSession spark;
-  private List<Row> rows;
+    private SparkSession spark;
+    private List<Row> rows;
 
-  @BeforeAll
-  void start() {
-    spark = SharedSpark.newSession();
-    SparkSession.setActiveSession(spark);
-    rows = SparkTestSupport.rows(SoftmaxCases.groups());
-  }
-
-  private List<PlanNode> executedPlan(Dataset<Row> result, boolean adaptive) {
-    spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
-    assertThat(result.count()).isEqualTo(rows.size());
-    // count() runs its own plan; collect this one so that an adaptive plan is final.
-    result.collectAsList();
-    SparkPlan plan = result.queryExecution().executedPlan();
-    return SparkTestSupport.nodes(plan);
-  }
-
-  @ParameterizedTest(name = "adaptive {0}")
-  @ValueSource(booleans = {false, true})
-  void globalIsOneAggregateInASubqueryThenANarrowMap(boolean adaptive) {
-    Dataset<Row> result = SoftmaxFunctions.softmax(frame(spark, rows, 4, 1), "x");
-    List<PlanNode> nodes = executedPlan(result, adaptive);
-
-    assertNoWindow(nodes);
-    assertThat(nodes.stream().filter(n -> !n.inSubquery).map(n -> n.plan))
-        .as("the rows are mapped in place: no exchange outside the subquery: %s", nodes)
-        .noneMatch(p -> p instanceof ShuffleExchangeExec || p instanceof BroadcastExchangeExec);
-    List<SparkPlan> aggregates = aggregates(nodes);
-    assertThat(aggregates).as("one aggregate, partial then final").hasSize(2);
-    assertThat(nodes.stream().filter(n -> n.plan instanceof BaseAggregateExec).allMatch(n -> n.inSubquery))
-        .as("the aggregate runs in the scalar subquery").isTrue();
-    assertThat(modes(aggregates)).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
-    assertSinglePartitionExchangesOnlyCarryPartialStates(nodes);
-  }
-
-  /**
-   * A small input with known statistics (a local relation): the size estimate of the
-   * normalizers is within the threshold, so they are broadcast before anything runs. (An RDD
-   * has no statistics: its estimate is huge, and there it is adaptive execution that
-   * broadcasts once the real size is known; see the adaptive case of the test above.)
-   */
-  @ParameterizedTest(name = "adaptive {0}")
-  @ValueSource(booleans = {false, true})
-  void groupedSmallIsBroadcast(boolean adaptive) {
-    Dataset<Row> result = SoftmaxFunctions.softmax(spark.createDataFrame(rows, SparkTestSupport.SCHEMA), "x",
-        SoftmaxOptions.defaults().groupBy("g"));
-    List<PlanNode> nodes = executedPlan(result, adaptive);
-
-    assertNoWindow(nodes);
-    assertThat(modes(aggregates(nodes))).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
-    assertThat(nodes).as("broadcast join: %s", nodes).anyMatch(n -> n.plan instanceof BroadcastHashJoinExec);
-    assertThat(nodes).noneMatch(n -> n.plan instanceof SortMergeJoinExec);
-    assertNoSinglePartitionExchange(nodes);
-  }
-
-  @ParameterizedTest(name = "adaptive {0}")
-  @ValueSource(booleans = {false, true})
-  void groupedAboveTheThresholdIsShuffleJoined(boolean adaptive) {
-    Dataset<Row> result = SoftmaxFunctions.softmax(frame(spark, rows, 4, 3), "x",
-        SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(-1));
-    List<PlanNode> nodes = executedPlan(result, adaptive);
-
-    assertNoWindow(nodes);
-    assertThat(modes(aggregates(nodes))).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
-    assertThat(nodes).as("shuffle join: %s", nodes).anyMatch(n -> n.plan instanceof SortMergeJoinExec);
-    assertThat(nodes).noneMatch(n -> n.plan instanceof BroadcastHashJoinExec || n.plan instanceof BroadcastExchangeExec);
-    assertNoSinglePartitionExchange(nodes);
-  }
-
-  @Test
-  void thresholdComparesWithTheSizeEstimate() {
-    Dataset<Row> df = spark.createDataFrame(rows, SparkTestSupport.SCHEMA);
-    spark.conf().set("spark.sql.adaptive.enabled", "false");
-    // Spark's own threshold off: only our hint can broadcast.
-    spark.conf().set("spark.sql.autoBroadcastJoinThreshold", "-1");
-    try {
-      String small = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g"))
-          .queryExecution().executedPlan().toString();
-      assertThat(small).contains("BroadcastHashJoin");
-      String zero = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(0))
-          .queryExecution().executedPlan().toString();
-      assertThat(zero).doesNotContain("BroadcastHashJoin").contains("SortMergeJoin");
-    } finally {
-      spark.conf().unset("spark.sql.autoBroadcastJoinThreshold");
+    @BeforeAll
+    void start() {
+        spark = SharedSpark.newSession();
+        SparkSession.setActiveSession(spark);
+        rows = SparkTestSupport.rows(SoftmaxCases.groups());
     }
-  }
 
-  private static void assertNoWindow(List<PlanNode> nodes) {
-    assertThat(nodes).as("no Window: %s", nodes).noneMatch(n -> n.plan instanceof WindowExec);
-  }
-
-  private static void assertNoSinglePartitionExchange(List<PlanNode> nodes) {
-    assertThat(nodes).as("nothing moves to one partition: %s", nodes).noneMatch(n ->
-        n.plan instanceof ShuffleExchangeExec
-            && ((ShuffleExchangeExec) n.plan).outputPartitioning() == SinglePartition$.MODULE$);
-  }
-
-  /** A global aggregate gathers one partial state per partition, never the rows. */
-  private static void assertSinglePartitionExchangesOnlyCarryPartialStates(List<PlanNode> nodes) {
-    for (PlanNode node : nodes) {
-      if (node.plan instanceof ShuffleExchangeExec
-          && ((ShuffleExchangeExec) node.plan).outputPartitioning() == SinglePartition$.MODULE$) {
-        SparkPlan child = unwrap(((ShuffleExchangeExec) node.plan).child());
-        assertThat(child).as("input of %s", node.plan.nodeName()).isInstanceOf(BaseAggregateExec.class);
-        assertThat(modes(List.of(child))).containsExactly(Partial$.MODULE$);
-      }
+    private List<PlanNode> executedPlan(Dataset<Row> result, boolean adaptive) {
+        spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
+        assertThat(result.count()).isEqualTo(rows.size());
+        // count() runs its own plan; collect this one so that an adaptive plan is final.
+        result.collectAsList();
+        SparkPlan plan = result.queryExecution().executedPlan();
+        return SparkTestSupport.nodes(plan);
     }
-  }
 
-  private static SparkPlan unwrap(SparkPlan plan) {
-    List<PlanNode> nodes = SparkTestSupport.nodes(plan);
-    return nodes.get(0).plan;
-  }
+    @ParameterizedTest(name = "adaptive {0}")
+    @ValueSource(booleans = {false, true})
+    void globalIsOneAggregateInASubqueryThenANarrowMap(boolean adaptive) {
+        Dataset<Row> result = SoftmaxFunctions.softmax(frame(spark, rows, 4, 1), "x");
+        List<PlanNode> nodes = executedPlan(result, adaptive);
 
-  private static List<SparkPlan> aggregates(List<PlanNode> nodes) {
-    return nodes.stream().map(n -> n.plan).filter(p -> p instanceof BaseAggregateExec).collect(Collectors.toList());
-  }
+        assertNoWindow(nodes);
+        assertThat(nodes.stream().filter(n -> !n.inSubquery).map(n -> n.plan))
+                .as("the rows are mapped in place: no exchange outside the subquery: %s", nodes)
+                .noneMatch(p -> p instanceof ShuffleExchangeExec || p instanceof BroadcastExchangeExec);
+        List<SparkPlan> aggregates = aggregates(nodes);
+        assertThat(aggregates).as("one aggregate, partial then final").hasSize(2);
+        assertThat(nodes.stream().filter(n -> n.plan instanceof BaseAggregateExec).allMatch(n -> n.inSubquery))
+                .as("the aggregate runs in the scalar subquery").isTrue();
+        assertThat(modes(aggregates)).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
+        assertSinglePartitionExchangesOnlyCarryPartialStates(nodes);
+    }
 
-  private static List<AggregateMode> modes(List<SparkPlan> aggregates) {
-    return aggregates.stream()
-        .map(p -> ((BaseAggregateExec) p).aggregateExpressions().head().mode())
-        .collect(Collectors.toList());
-  }
+    /**
+     * A small input with known statistics (a local relation): the size estimate of the
+     * normalizers is within the threshold, so they are broadcast before anything runs. (An RDD
+     * has no statistics: its estimate is huge, and there it is adaptive execution that
+     * broadcasts once the real size is known; see the adaptive case of the test above.)
+     */
+    @ParameterizedTest(name = "adaptive {0}")
+    @ValueSource(booleans = {false, true})
+    void groupedSmallIsBroadcast(boolean adaptive) {
+        Dataset<Row> result = SoftmaxFunctions.softmax(spark.createDataFrame(rows, SparkTestSupport.SCHEMA), "x",
+                SoftmaxOptions.defaults().groupBy("g"));
+        List<PlanNode> nodes = executedPlan(result, adaptive);
+
+        assertNoWindow(nodes);
+        assertThat(modes(aggregates(nodes))).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
+        assertThat(nodes).as("broadcast join: %s", nodes).anyMatch(n -> n.plan instanceof BroadcastHashJoinExec);
+        assertThat(nodes).noneMatch(n -> n.plan instanceof SortMergeJoinExec);
+        assertNoSinglePartitionExchange(nodes);
+    }
+
+    @ParameterizedTest(name = "adaptive {0}")
+    @ValueSource(booleans = {false, true})
+    void groupedAboveTheThresholdIsShuffleJoined(boolean adaptive) {
+        Dataset<Row> result = SoftmaxFunctions.softmax(frame(spark, rows, 4, 3), "x",
+                SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(-1));
+        List<PlanNode> nodes = executedPlan(result, adaptive);
+
+        assertNoWindow(nodes);
+        assertThat(modes(aggregates(nodes))).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
+        assertThat(nodes).as("shuffle join: %s", nodes).anyMatch(n -> n.plan instanceof SortMergeJoinExec);
+        assertThat(nodes).noneMatch(n -> n.plan instanceof BroadcastHashJoinExec || n.plan instanceof BroadcastExchangeExec);
+        assertNoSinglePartitionExchange(nodes);
+    }
+
+    @Test
+    void thresholdComparesWithTheSizeEstimate() {
+        Dataset<Row> df = spark.createDataFrame(rows, SparkTestSupport.SCHEMA);
+        spark.conf().set("spark.sql.adaptive.enabled", "false");
+        // Spark's own threshold off: only our hint can broadcast.
+        spark.conf().set("spark.sql.autoBroadcastJoinThreshold", "-1");
+        try {
+            String small = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g"))
+                    .queryExecution().executedPlan().toString();
+            assertThat(small).contains("BroadcastHashJoin");
+            String zero = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(0))
+                    .queryExecution().executedPlan().toString();
+            assertThat(zero).doesNotContain("BroadcastHashJoin").contains("SortMergeJoin");
+        } finally {
+            spark.conf().unset("spark.sql.autoBroadcastJoinThreshold");
+        }
+    }
+
+    private static void assertNoWindow(List<PlanNode> nodes) {
+        assertThat(nodes).as("no Window: %s", nodes).noneMatch(n -> n.plan instanceof WindowExec);
+    }
+
+    private static void assertNoSinglePartitionExchange(List<PlanNode> nodes) {
+        assertThat(nodes).as("nothing moves to one partition: %s", nodes).noneMatch(n ->
+                n.plan instanceof ShuffleExchangeExec
+                        && ((ShuffleExchangeExec) n.plan).outputPartitioning() == SinglePartition$.MODULE$);
+    }
+
+    /** A global aggregate gathers one partial state per partition, never the rows. */
+    private static void assertSinglePartitionExchangesOnlyCarryPartialStates(List<PlanNode> nodes) {
+        for (PlanNode node : nodes) {
+            if (node.plan instanceof ShuffleExchangeExec
+                    && ((ShuffleExchangeExec) node.plan).outputPartitioning() == SinglePartition$.MODULE$) {
+                SparkPlan child = unwrap(((ShuffleExchangeExec) node.plan).child());
+                assertThat(child).as("input of %s", node.plan.nodeName()).isInstanceOf(BaseAggregateExec.class);
+                assertThat(modes(List.of(child))).containsExactly(Partial$.MODULE$);
+            }
+        }
+    }
+
+    private static SparkPlan unwrap(SparkPlan plan) {
+        List<PlanNode> nodes = SparkTestSupport.nodes(plan);
+        return nodes.get(0).plan;
+    }
+
+    private static List<SparkPlan> aggregates(List<PlanNode> nodes) {
+        return nodes.stream().map(n -> n.plan).filter(p -> p instanceof BaseAggregateExec).collect(Collectors.toList());
+    }
+
+    private static List<AggregateMode> modes(List<SparkPlan> aggregates) {
+        return aggregates.stream()
+                .map(p -> ((BaseAggregateExec) p).aggregateExpressions().head().mode())
+                .collect(Collectors.toList());
+    }
 }

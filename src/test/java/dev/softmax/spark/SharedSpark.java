@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.spark;
 
 import java.io.File;
@@ -10,30 +13,30 @@ import org.apache.spark.sql.SparkSession;
  */
 final class SharedSpark {
 
-  private static SparkSession root;
+    private static SparkSession root;
 
-  private SharedSpark() {}
+    private SharedSpark() {}
 
-  static synchronized SparkSession root() {
-    if (root == null) {
-      File warehouse = new File("target/spark-warehouse").getAbsoluteFile();
-      root = SparkSession.builder()
-          .master("local[2]")
-          .appName("spark-softmax-tests")
-          .config("spark.ui.enabled", "false")
-          .config("spark.sql.shuffle.partitions", "4")
-          .config("spark.sql.warehouse.dir", warehouse.toURI().toString())
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.sql.adaptive.enabled", "true")
-          .getOrCreate();
-      SparkSession session = root;
-      Runtime.getRuntime().addShutdownHook(new Thread(session::stop, "stop-shared-spark"));
+    static synchronized SparkSession root() {
+        if (root == null) {
+            File warehouse = new File("target/spark-warehouse").getAbsoluteFile();
+            root = SparkSession.builder()
+                    .master("local[2]")
+                    .appName("spark-softmax-tests")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.sql.shuffle.partitions", "4")
+                    .config("spark.sql.warehouse.dir", warehouse.toURI().toString())
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.sql.adaptive.enabled", "true")
+                    .getOrCreate();
+            SparkSession session = root;
+            Runtime.getRuntime().addShutdownHook(new Thread(session::stop, "stop-shared-spark"));
+        }
+        return root;
     }
-    return root;
-  }
 
-  /** A fresh session over the shared SparkContext. */
-  static SparkSession newSession() {
-    return root().newSession();
-  }
+    /** A fresh session over the shared SparkContext. */
+    static SparkSession newSession() {
+        return root().newSession();
+    }
 }
