@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -54,6 +55,8 @@ final class SoftmaxBatch {
         printNotices(err, output);
         printNotices(err, badRowsOutput);
 
+        // Spark throws checked exceptions (SparkException) undeclared: clean up in finally.
+        boolean written = false;
         try (ParsedInput input = ParsedInput.read(spark, inputs, inputFormat, settings.valueColumn(),
                 settings.groupBy(), settings.outputColumns())) {
             ParsedInput.Counts counts = input.counts();
@@ -91,6 +94,7 @@ final class SoftmaxBatch {
                     badRowsOutput.commit();
                 }
                 output.commit();
+                written = true;
 
                 JobSummary summary = new JobSummary(settings, inputFormat, outputFormat, output.target(),
                         badRowsPath, counts, groupsByStatus, (System.nanoTime() - startNanos) / 1e9);
@@ -99,19 +103,21 @@ final class SoftmaxBatch {
             } finally {
                 normalizers.unpersist(false);
             }
-        } catch (RuntimeException | Error e) {
-            output.abort();
-            if (badRowsOutput != null) {
-                badRowsOutput.abort();
+        } finally {
+            if (!written) {
+                output.abort();
+                if (badRowsOutput != null) {
+                    badRowsOutput.abort();
+                }
             }
-            throw e;
         }
     }
 
     private static Map<String, Long> groupsByStatus(Dataset<Row> normalizers) {
         Map<String, Long> counts = new HashMap<>();
         for (Row row : normalizers.groupBy("status").count().collectAsList()) {
-            counts.put(row.getString(0), row.getLong(1));
+            // Status names as Normalizer.Status spells them (FINITE, NAN, ...), any case.
+            counts.put(row.getString(0).toLowerCase(Locale.ROOT), row.getLong(1));
         }
         return counts;
     }
