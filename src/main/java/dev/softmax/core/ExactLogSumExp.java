@@ -1,0 +1,442 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+import java.util.Arrays;
+
+/**
+ * The exact, reproducible normalizer: the sum of exp(x - m) is kept as an exact integer on a
+ * fixed grid, so the finished result is a function of the multiset of values alone, whatever
+ * their order, their split into partial states and the serialization round trips between.
+ * The idea is that of reproducible summation (ReproBLAS; Demmel and Nguyen), done here with
+ * exact integer bins; see DESIGN.md section 4, whose prototype measured 0 ulps and one bit
+ * pattern over 200 partitionings per case.
+ *
+ * <ul>
+ *   <li><b>Anchor</b>: each finite x is written x = 512 q + r with q = rint(x / 512) (an
+ *       integer-valued double: a long would overflow past 2^72) and r = x - 512 q, exact, with
+ *       |r| &lt;= 256.</li>
+ *   <li><b>Term</b>: exp(r) as a double-double from {@link ExactMath#expScaled}, pure Java with
+ *       IEEE-exact operations only (relative error below 2^-77), so every JVM and CPU agrees.</li>
+ *   <li><b>Deposit</b>: both parts of the term are added, as signed 32-bit chunks on the grid
+ *       2^-448 (what falls below it is truncated, the same way for the same x), into 28 long
+ *       bins per anchor; carries are normalized every 2^28 values. Only the anchors qTop,
+ *       qTop - 1 and qTop - 2 are kept: a value further down has x - m &lt;= -1024 and cannot
+ *       change an output bit, and since qTop only rises, dropping it is order-free.</li>
+ *   <li><b>Finish</b>, once per group in a fixed order: subtract the c terms of the maximum m
+ *       exactly, scale the rest by exp(-r_m) and e^-512 per anchor to get s = sum over the
+ *       smaller values of exp(x - m), then L = log d = log(c) + log1p(s / c) in double-double
+ *       (never 1 + s in doubles: s can be e^-738).</li>
+ * </ul>
+ * Special values and accuracy: see {@link Normalizer}. Serialized layout: see
+ * {@link LogSumExpAccumulator}. The fold costs about 3x the plain online normalizer
+ * ({@link FastLogSumExp}); see README's Performance section for measurements.
+ */
+public final class ExactLogSumExp implements LogSumExpAccumulator {
+    static final int BINS = 28;
+    static final int ANCHORS = 3;
+    /** Bin 0 holds the bits of weight 2^-448 to 2^-417 of an anchor's sum. */
+    private static final int GRID_OFFSET = 448;
+    private static final long MASK32 = 0xffffffffL;
+    /** Each value adds below 2^33 to a bin; normalizing every 2^28 values keeps bins below 2^62. */
+    private static final long NORMALIZE_EVERY = 1L << 28;
+
+    private long count;
+    private int flags;
+    private double max = Double.NEGATIVE_INFINITY;
+    private long maxCount;
+    /** rint(max / 512): the anchor of the maximum is always the top anchor. */
+    private double top;
+    /** Anchor a (0 = top, 1 = top - 1, 2 = top - 2) in bins[a * BINS, (a + 1) * BINS). */
+    private final long[] bins = new long[ANCHORS * BINS];
+    /** Values (or merged states) added since the bins were last normalized. */
+    private long pending;
+    /** Scratch of the term kernel. */
+    private final double[] term = new double[2];
+
+    private ExactLogSumExp() {
+    }
+
+    /** A new, empty accumulator. */
+    public static ExactLogSumExp create() {
+        return new ExactLogSumExp();
+    }
+
+    /** An accumulator holding the given values. */
+    public static ExactLogSumExp of(double... values) {
+        ExactLogSumExp acc = new ExactLogSumExp();
+        acc.acceptAll(values);
+        return acc;
+    }
+
+    @Override
+    public SoftmaxMode mode() {
+        return SoftmaxMode.EXACT;
+    }
+
+    @Override
+    public long count() {
+        return count;
+    }
+
+    @Override
+    public void accept(double x) {
+        count++;
+        if (Math.abs(x) <= Double.MAX_VALUE) {
+            acceptFinite(x);
+        } else if (x != x) {
+            flags |= StateReader.FLAG_NAN;
+        } else if (x > 0) {
+            flags |= StateReader.FLAG_POSITIVE_INFINITY;
+        } else {
+            flags |= StateReader.FLAG_NEGATIVE_INFINITY;
+        }
+    }
+
+    private void acceptFinite(double x) {
+        double q = Math.rint(x * 0x1p-9);
+        int offset = 0;
+        if ((flags & StateReader.FLAG_FINITE) == 0) {
+            flags |= StateReader.FLAG_FINITE;
+            max = x;
+            maxCount = 1;
+            top = q;
+        } else {
+            mergeMax(x, 1);
+            if (q > top) {
+                shiftAnchors(q - top);
+                top = q;
+            } else if (q < top) {
+                double gap = top - q; // exact when below ANCHORS (Sterbenz), else >= ANCHORS
+                if (gap >= ANCHORS) {
+                    return;
+                }
+                offset = (int) gap * BINS;
+            }
+        }
+        int n = ExactMath.expScaled(x - 512 * q, 0.0, term);
+        deposit(bins, offset, term[0], n);
+        deposit(bins, offset, term[1], n);
+        if (++pending >= NORMALIZE_EVERY) {
+            normalize(bins);
+        }
+    }
+
+    /** Max in Double.compare order (+0.0 above -0.0), with the count of bit-equal values. */
+    private void mergeMax(double x, long xCount) {
+        if (x > max) {
+            max = x;
+            maxCount = xCount;
+        } else if (x == max) {
+            long xBits = Double.doubleToRawLongBits(x);
+            if (xBits == Double.doubleToRawLongBits(max)) {
+                maxCount += xCount;
+            } else if (xBits == 0L) { // +0.0 beats -0.0
+                max = 0.0;
+                maxCount = xCount;
+            }
+        }
+    }
+
+    private void shiftAnchors(double gap) {
+        if (gap >= ANCHORS) {
+            Arrays.fill(bins, 0L);
+            return;
+        }
+        int g = (int) gap * BINS;
+        System.arraycopy(bins, 0, bins, g, bins.length - g);
+        Arrays.fill(bins, 0, g, 0L);
+    }
+
+    /**
+     * Adds v * 2^n, truncated towards zero to the grid, to the bins of one anchor: the 53-bit
+     * significand straddles at most three 32-bit chunks. The sign is applied without a branch
+     * (a branch on the sign of the low part cost 16 ns per value in the prototype).
+     */
+    private static void deposit(long[] bins, int offset, double v, int n) {
+        long bits = Double.doubleToRawLongBits(v);
+        int biased = (int) (bits >>> 52) & 0x7ff;
+        if (biased == 0) {
+            return; // zero, or a subnormal far below the grid
+        }
+        long significand = (bits & 0xfffffffffffffL) | 0x10000000000000L;
+        int shift = biased - 1075 + n + GRID_OFFSET; // grid position of the lowest bit
+        if (shift < 0) {
+            if (shift <= -53) {
+                return;
+            }
+            significand >>>= -shift;
+            shift = 0;
+        }
+        long sign = bits >> 63;
+        int i = offset + (shift >>> 5);
+        int o = shift & 31;
+        long c0 = (significand << o) & MASK32;
+        long c1 = (significand >>> (32 - o)) & MASK32;
+        long c2 = (significand >>> 32) >>> (32 - o);
+        bins[i] += (c0 ^ sign) - sign;
+        bins[i + 1] += (c1 ^ sign) - sign;
+        bins[i + 2] += (c2 ^ sign) - sign;
+    }
+
+    private void normalize(long[] target) {
+        for (int a = 0; a < ANCHORS; a++) {
+            normalizeAnchor(target, a * BINS);
+        }
+        if (target == bins) {
+            pending = 0;
+        }
+    }
+
+    /** Carries so that bins 0..26 are in [0, 2^32); the value is unchanged. */
+    private static void normalizeAnchor(long[] target, int offset) {
+        for (int i = offset; i < offset + BINS - 1; i++) {
+            long carry = target[i] >> 32;
+            target[i] -= carry << 32;
+            target[i + 1] += carry;
+        }
+    }
+
+    @Override
+    public ExactLogSumExp combine(LogSumExpAccumulator other) {
+        if (!(other instanceof ExactLogSumExp)) {
+            throw new SoftmaxException("cannot combine softmax states: expected mode exact, actual "
+                    + other.mode().id());
+        }
+        ExactLogSumExp that = other == this ? copy() : (ExactLogSumExp) other;
+        count += that.count;
+        if ((that.flags & StateReader.FLAG_FINITE) != 0) {
+            if ((flags & StateReader.FLAG_FINITE) == 0) {
+                max = that.max;
+                maxCount = that.maxCount;
+                top = that.top;
+                System.arraycopy(that.bins, 0, bins, 0, bins.length);
+                pending = that.pending;
+            } else {
+                mergeMax(that.max, that.maxCount);
+                if (that.top > top) {
+                    shiftAnchors(that.top - top);
+                    top = that.top;
+                }
+                double gap = top - that.top;
+                if (gap < ANCHORS) {
+                    int g = (int) gap;
+                    for (int a = 0; a + g < ANCHORS; a++) {
+                        int to = (a + g) * BINS;
+                        int from = a * BINS;
+                        for (int i = 0; i < BINS; i++) {
+                            bins[to + i] += that.bins[from + i];
+                        }
+                    }
+                }
+                // + 1: a normalized state still holds up to 2^32 per bin
+                pending += that.pending + 1;
+                if (pending >= NORMALIZE_EVERY) {
+                    normalize(bins);
+                }
+            }
+        }
+        flags |= that.flags;
+        return this;
+    }
+
+    /** An independent copy of this state. */
+    public ExactLogSumExp copy() {
+        ExactLogSumExp c = new ExactLogSumExp();
+        c.count = count;
+        c.flags = flags;
+        c.max = max;
+        c.maxCount = maxCount;
+        c.top = top;
+        c.pending = pending;
+        System.arraycopy(bins, 0, c.bins, 0, bins.length);
+        return c;
+    }
+
+    @Override
+    public Normalizer finish() {
+        if ((flags & StateReader.FLAG_FINITE) == 0
+                || (flags & (StateReader.FLAG_NAN | StateReader.FLAG_POSITIVE_INFINITY)) != 0) {
+            return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, Double.NaN, Double.NaN);
+        }
+        long[] smaller = sumBelowMax();
+        // T = the term of m, exp(r_m) = (p + pe) 2^n; s = sum over anchors a of S_a / T * e^(-512 a)
+        int n = ExactMath.expScaled(max - 512 * top, 0.0, term);
+        double th = term[0] + term[1];
+        double tl = (term[0] - th) + term[1];
+        th = Math.scalb(th, n);
+        tl = Math.scalb(tl, n);
+        double[] sum = new double[2];
+        double[] part = new double[2];
+        for (int a = ANCHORS - 1; a >= 0; a--) { // smallest first
+            if (!anchorToDoubleDouble(smaller, a, part)) {
+                continue;
+            }
+            DoubleDouble.divide(part[0], part[1], th, tl, part);
+            for (int k = 0; k < a; k++) {
+                DoubleDouble.multiply(part[0], part[1], ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
+            }
+            DoubleDouble.add(sum[0], sum[1], part[0], part[1], sum);
+        }
+        double[] log = logNormalizer(maxCount, sum[0], sum[1]);
+        return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
+    }
+
+    /**
+     * L = log(c + s) as a double-double: log(c) + log1p(s / c) while s / c is small (full
+     * relative precision when L is tiny), log(c + s) in double-double otherwise.
+     */
+    static double[] logNormalizer(long c, double sh, double sl) {
+        double ch = (double) c;
+        double cl = (double) (c - (long) ch);
+        double[] out = new double[2];
+        double[] z = new double[2];
+        DoubleDouble.divide(sh, sl, ch, cl, z);
+        if (z[0] < 0x1p-7) {
+            ExactMath.log1p(z[0], z[1], out);
+            if (c > 1) {
+                double[] logC = new double[2];
+                ExactMath.log(ch, cl, logC);
+                DoubleDouble.add(logC[0], logC[1], out[0], out[1], out);
+            }
+        } else {
+            DoubleDouble.add(ch, cl, sh, sl, z);
+            ExactMath.log(z[0], z[1], out);
+        }
+        return out;
+    }
+
+    /**
+     * The exact integer sums of the anchors less maxCount times the deposited term of the
+     * maximum, normalized: the sum over the values smaller than m.
+     */
+    private long[] sumBelowMax() {
+        long[] work = Arrays.copyOf(bins, bins.length);
+        normalize(work);
+        long[] own = new long[BINS];
+        int n = ExactMath.expScaled(max - 512 * top, 0.0, term);
+        deposit(own, 0, term[0], n);
+        deposit(own, 0, term[1], n);
+        normalizeAnchor(own, 0);
+        for (int i = 0; i < BINS; i++) { // work -= maxCount * own, with 96-bit products
+            long lowProduct = own[i] * maxCount;
+            long highProduct = Math.multiplyHigh(own[i], maxCount);
+            work[i] -= lowProduct & MASK32;
+            if (i + 1 < BINS) {
+                work[i + 1] -= lowProduct >>> 32;
+            }
+            if (i + 2 < BINS) {
+                work[i + 2] -= highProduct;
+            } else if (highProduct != 0) {
+                throw StateReader.corrupt("the sum of the maximum's terms exceeds the grid");
+            }
+            if (i + 1 >= BINS && (lowProduct >>> 32) != 0) {
+                throw StateReader.corrupt("the sum of the maximum's terms exceeds the grid");
+            }
+        }
+        normalizeAnchor(work, 0);
+        if (work[BINS - 1] < 0) {
+            throw StateReader.corrupt("the sum is smaller than " + maxCount + " times the term of the maximum "
+                    + max);
+        }
+        return work;
+    }
+
+    /** The value of one normalized anchor, relative to e^(512 anchor), as a double-double. */
+    private static boolean anchorToDoubleDouble(long[] work, int anchor, double[] out) {
+        int offset = anchor * BINS;
+        int highest = BINS - 1;
+        while (highest >= 0 && work[offset + highest] == 0) {
+            highest--;
+        }
+        if (highest < 0) {
+            return false;
+        }
+        double hi = 0;
+        double lo = 0;
+        for (int i = Math.max(0, highest - 4); i <= highest; i++) { // 160 bits > 106, smallest first
+            double v = Math.scalb((double) work[offset + i], 32 * i - GRID_OFFSET);
+            double s = hi + v;
+            double bb = s - hi;
+            lo += (hi - (s - bb)) + (v - bb);
+            hi = s;
+        }
+        double s = hi + lo;
+        out[0] = s;
+        out[1] = (hi - s) + lo;
+        return true;
+    }
+
+    @Override
+    public byte[] toBytes() {
+        StateReader.Writer out = new StateReader.Writer();
+        out.writeByte(StateReader.FORMAT_VERSION);
+        out.writeByte(SoftmaxMode.EXACT.code());
+        out.writeByte(flags);
+        out.writeVarLong(count);
+        if ((flags & StateReader.FLAG_FINITE) != 0) {
+            out.writeLong(Double.doubleToRawLongBits(max));
+            out.writeVarLong(maxCount);
+            normalize(bins); // canonical bytes; the value is unchanged
+            for (int a = 0; a < ANCHORS; a++) {
+                int first = 0;
+                int last = BINS - 1;
+                while (last >= 0 && bins[a * BINS + last] == 0) {
+                    last--;
+                }
+                while (first < last && bins[a * BINS + first] == 0) {
+                    first++;
+                }
+                int length = last < 0 ? 0 : last - first + 1;
+                out.writeByte(length == 0 ? 0 : first);
+                out.writeByte(length);
+                for (int i = 0; i < length; i++) {
+                    out.writeUnsignedInt(bins[a * BINS + first + i]);
+                }
+            }
+        }
+        return out.toByteArray();
+    }
+
+    static ExactLogSumExp read(StateReader in) {
+        ExactLogSumExp acc = new ExactLogSumExp();
+        acc.flags = in.readFlags();
+        acc.count = in.readVarLong("count");
+        if ((acc.count == 0) != (acc.flags == 0) || acc.count < Integer.bitCount(acc.flags)) {
+            throw StateReader.corrupt("count " + acc.count + " does not match flags 0x"
+                    + Integer.toHexString(acc.flags));
+        }
+        if ((acc.flags & StateReader.FLAG_FINITE) != 0) {
+            acc.max = Double.longBitsToDouble(in.readLong("maximum"));
+            acc.maxCount = in.readVarLong("count of the maximum");
+            if (!(Math.abs(acc.max) <= Double.MAX_VALUE) || acc.maxCount < 1 || acc.maxCount > acc.count) {
+                throw StateReader.corrupt("expected a finite maximum counted 1 to " + acc.count
+                        + " times, actual " + acc.max + " counted " + acc.maxCount + " times");
+            }
+            acc.top = Math.rint(acc.max * 0x1p-9);
+            for (int a = 0; a < ANCHORS; a++) {
+                int first = in.readByte("first bin");
+                int length = in.readByte("bin count");
+                if (first + length > BINS || (length == 0 && first != 0)) {
+                    throw StateReader.corrupt("expected bins within 0.." + (BINS - 1) + ", actual "
+                            + first + " + " + length);
+                }
+                for (int i = 0; i < length; i++) {
+                    acc.bins[a * BINS + first + i] = in.readUnsignedInt("bin");
+                }
+                if (length > 0 && (acc.bins[a * BINS + first] == 0 || acc.bins[a * BINS + first + length - 1] == 0)) {
+                    throw StateReader.corrupt("expected no zero bin at either end of anchor " + a);
+                }
+            }
+            acc.sumBelowMax(); // throws if the bins cannot hold the maximum's own terms
+        }
+        in.expectEnd();
+        return acc;
+    }
+
+    @Override
+    public String toString() {
+        return "ExactLogSumExp{count=" + count + ", max=" + max + ", maxCount=" + maxCount + ", flags=" + flags + "}";
+    }
+}

@@ -1,0 +1,270 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+
+/**
+ * Deterministic double-double kernels of the exact mode: exp and log written with IEEE-exact
+ * operations only ({@code + - *}, {@link Math#fma}, {@link Math#rint}, {@link Math#scalb} and
+ * bit manipulation), so every JVM on every CPU computes the same bits. {@link Math#exp} is an
+ * intrinsic that may differ between platforms, and {@link StrictMath#exp} returns a single
+ * double, which is not accurate enough to round the outputs correctly (DESIGN.md section 4).
+ *
+ * <p>Tables and constants are computed once, at class initialisation, in {@link BigDecimal}
+ * (integer arithmetic, hence deterministic) and split into double-double pairs.
+ *
+ * <p>Method of {@link #expScaled}: {@code y = k ln2/64 + t} with {@code k = rint(y 64/ln2)}
+ * and {@code ln2/64} split in three parts (the first with 32 significant bits, so that
+ * {@code k * C1} and {@code y - k * C1} are exact for |k| &lt; 2^21); then
+ * {@code exp(y) = 2^(k>>6) * 2^((k&63)/64) * exp(t)}, |t| &lt; 0.0055, with exp(t) from its
+ * Taylor polynomial whose leading terms {@code 1 + t + t^2/2} are kept in double-double.
+ * The relative error is below 2^-77 (the t^3 term is rounded once in double).
+ */
+final class ExactMath {
+
+    /** 64 / ln 2, only used to choose the reduction index k: its rounding does not matter. */
+    static final double INV_LN2_64;
+    /** ln 2 / 64 = C1 + C2 + C3; C1 has 32 significant bits. */
+    static final double LN2_64_C1;
+    static final double LN2_64_C2;
+    static final double LN2_64_C3;
+    /** ln 2 = LN2_HI + LN2_LO, LN2_HI with 42 significant bits so that e * LN2_HI is exact. */
+    static final double LN2_HI;
+    static final double LN2_LO;
+    /** 2^(j/64) for j = 0..63 as double-double. */
+    static final double[] POW2_HI = new double[64];
+    static final double[] POW2_LO = new double[64];
+    /** log(1 + j/64) for j = 0..63 as double-double. */
+    static final double[] LOG1P_HI = new double[64];
+    static final double[] LOG1P_LO = new double[64];
+    /** e^-512 as double-double: the ratio of two adjacent anchors. */
+    static final double EXP_M512_HI;
+    static final double EXP_M512_LO;
+
+    static {
+        MathContext mc = new MathContext(60, RoundingMode.HALF_EVEN);
+        BigDecimal ln2 = Series.ln2(mc);
+        BigDecimal ln2over64 = ln2.divide(BigDecimal.valueOf(64), mc);
+        INV_LN2_64 = BigDecimal.valueOf(64).divide(ln2, mc).doubleValue();
+        LN2_64_C1 = truncateSignificand(ln2over64.doubleValue(), 32);
+        BigDecimal rest = ln2over64.subtract(new BigDecimal(LN2_64_C1));
+        LN2_64_C2 = rest.doubleValue();
+        LN2_64_C3 = rest.subtract(new BigDecimal(LN2_64_C2)).doubleValue();
+        LN2_HI = truncateSignificand(ln2.doubleValue(), 42);
+        LN2_LO = ln2.subtract(new BigDecimal(LN2_HI)).doubleValue();
+        for (int j = 0; j < 64; j++) {
+            BigDecimal pow2 = Series.exp(ln2over64.multiply(BigDecimal.valueOf(j)), mc);
+            POW2_HI[j] = pow2.doubleValue();
+            POW2_LO[j] = pow2.subtract(new BigDecimal(POW2_HI[j])).doubleValue();
+            BigDecimal log = Series.log1p(BigDecimal.valueOf(j).divide(BigDecimal.valueOf(64), mc), mc);
+            LOG1P_HI[j] = log.doubleValue();
+            LOG1P_LO[j] = log.subtract(new BigDecimal(LOG1P_HI[j])).doubleValue();
+        }
+        BigDecimal expM512 = Series.exp(BigDecimal.valueOf(-512), mc);
+        EXP_M512_HI = expM512.doubleValue();
+        EXP_M512_LO = expM512.subtract(new BigDecimal(EXP_M512_HI)).doubleValue();
+    }
+
+    private ExactMath() {
+    }
+
+    private static double truncateSignificand(double x, int bits) {
+        long mask = -1L << (53 - bits);
+        return Double.longBitsToDouble(Double.doubleToRawLongBits(x) & mask);
+    }
+
+    /**
+     * exp(yh + yl) as an unnormalised double-double times a power of two: writes
+     * {@code out[0] + out[1]} and returns n such that exp(yh + yl) = (out[0] + out[1]) * 2^n,
+     * with out[0] in [0.99, 2.02) and |out[1]| below 2^-50 out[0]. Requires |yh| &lt; 2^21 ln2/64
+     * and |yl| &lt; 2^-40.
+     */
+    static int expScaled(double yh, double yl, double[] out) {
+        double kd = Math.rint(yh * INV_LN2_64);
+        int k = (int) kd;
+        double a = yh - kd * LN2_64_C1; // exact: k * C1 has <= 53 bits, then Sterbenz
+        double b = kd * LN2_64_C2;
+        double be = Math.fma(kd, LN2_64_C2, -b);
+        double th = a - b; // TwoSum(a, -b)
+        double bb = th - a;
+        double tl = (a - (th - bb)) + (-b - bb);
+        tl += yl - be - kd * LN2_64_C3;
+        // exp(th + tl) = 1 + th + th^2/2 + th^3 P(th) + tl (1 + th), |th| < 2^-7.5
+        double sq = th * th;
+        double sqe = Math.fma(th, th, -sq);
+        double cubic = sq * th * (1.0 / 6 + th * (1.0 / 24 + th * (1.0 / 120
+                + th * (1.0 / 720 + th * (1.0 / 5040 + th * (1.0 / 40320))))));
+        double s1 = 1.0 + th;
+        double e1 = (1.0 - s1) + th;
+        double half = 0.5 * sq;
+        double s2 = s1 + half;
+        double e2 = (s1 - s2) + half;
+        double lo = cubic + (e1 + e2 + 0.5 * sqe + tl + tl * th);
+        double eh = s2 + lo;
+        double el = (s2 - eh) + lo;
+        int j = k & 63;
+        double p = eh * POW2_HI[j];
+        out[0] = p;
+        out[1] = Math.fma(eh, POW2_HI[j], -p) + (eh * POW2_LO[j] + el * POW2_HI[j]);
+        return k >> 6;
+    }
+
+    /**
+     * exp(yh + yl) rounded once to the nearest double, subnormal results included (they are
+     * rounded from the double-double, not from a rounded double). yh + yl must be normalised.
+     */
+    static double expRounded(double yh, double yl) {
+        if (yh < -760) {
+            return 0.0; // exp(-760) < 2^-1096: below half the smallest subnormal
+        }
+        if (yh > 710) {
+            return Double.POSITIVE_INFINITY; // exp(710) > Double.MAX_VALUE
+        }
+        double[] out = new double[2];
+        int n = expScaled(yh, yl, out);
+        double rh = out[0] + out[1];
+        double rl = (out[0] - rh) + out[1];
+        if (Math.getExponent(rh) + n >= Double.MIN_EXPONENT) {
+            return Math.scalb(rh, n); // exact, or overflow to infinity which is the rounding
+        }
+        double rounded = Math.scalb(rh, n); // rounds rh alone to the subnormal grid
+        double residual = (rh - Math.scalb(rounded, -n)) + rl;
+        double halfUlp = Math.scalb(Double.MIN_VALUE, -n - 1);
+        if (residual > halfUlp) {
+            rounded = Math.nextUp(rounded);
+        } else if (residual < -halfUlp) {
+            rounded = Math.nextDown(rounded);
+        }
+        return rounded;
+    }
+
+    /**
+     * log(1 + (zh + zl)) for 0 &lt;= z, as a double-double written to out, with a relative
+     * error below 2^-85 (in particular full relative precision for tiny z).
+     */
+    static void log1p(double zh, double zl, double[] out) {
+        if (zh < 0x1p-7) {
+            log1pSmall(zh, zl, out);
+        } else {
+            double sh = 1.0 + zh; // 1 + z as double-double; z >= 2^-7 so log(1 + z) >= 2^-7.1
+            double sl = zh > 1.0 ? ((zh - sh) + 1.0) + zl : ((1.0 - sh) + zh) + zl;
+            double h = sh + sl;
+            log(h, (sh - h) + sl, out);
+        }
+    }
+
+    /** log(xh + xl) for xh + xl &gt;= 1 as a double-double; all summed terms are non-negative. */
+    static void log(double xh, double xl, double[] out) {
+        int e = Math.getExponent(xh);
+        double fh = Math.scalb(xh, -e);
+        double fl = Math.scalb(xl, -e);
+        int j = (int) ((fh - 1.0) * 64);
+        double f = 1.0 + j / 64.0;
+        double nh = (fh - f) + fl; // fh - f exact (Sterbenz)
+        double nl = ((fh - f) - nh) + fl;
+        double uh = nh / f; // u = (x/2^e - F) / F in (-2^-52, 1/64): slightly negative when
+                            // xh = 2^e and xl < 0, which the odd atanh series handles
+        double ul = (Math.fma(-uh, f, nh) + nl) / f;
+        double[] tail = new double[2];
+        log1pSmall(uh, ul, tail);
+        // e ln2 + log F + log1p(u), summed smallest first
+        double ah = e * LN2_HI; // exact: e has at most 11 bits
+        double al = e * LN2_LO;
+        twoSumInto(LOG1P_HI[j], LOG1P_LO[j] + tail[1], tail[0], out);
+        twoSumInto(ah, al + out[1], out[0], out);
+    }
+
+    private static void twoSumInto(double ah, double low, double bh, double[] out) {
+        double s = ah + bh;
+        double bb = s - ah;
+        double err = (ah - (s - bb)) + (bh - bb);
+        double lo = err + low;
+        double hi = s + lo;
+        out[0] = hi;
+        out[1] = (s - hi) + lo;
+    }
+
+    /** log1p for 0 &lt;= z &lt; 2^-6 by 2 atanh(w), w = z / (2 + z) &lt; 2^-7. */
+    private static void log1pSmall(double zh, double zl, double[] out) {
+        // w = z / (2 + z) in double-double
+        double dh = 2.0 + zh;
+        double dl = ((2.0 - dh) + zh) + zl;
+        double wh = zh / dh;
+        double rem = Math.fma(-wh, dh, zh) + zl - wh * dl;
+        double wl = rem / dh;
+        double t = wh + wl;
+        wl = (wh - t) + wl;
+        wh = t;
+        // 2 atanh(w) = 2w + 2 w^3/3 + 2 w^5 (1/5 + w^2/7 + ...)
+        double w2 = wh * wh;
+        double w2e = Math.fma(wh, wh, -w2) + 2 * wh * wl;
+        double w3 = w2 * wh;
+        double w3e = Math.fma(w2, wh, -w3) + w2e * wh;
+        double third = w3 / 3;
+        double thirdLo = (Math.fma(-third, 3, w3) + w3e) / 3;
+        double tail = w3 * w2 * (1.0 / 5 + w2 * (1.0 / 7 + w2 * (1.0 / 9 + w2 * (1.0 / 11 + w2 * (1.0 / 13)))));
+        double hi = wh + third;
+        double lo = ((wh - hi) + third) + (wl + thirdLo + tail);
+        double s = hi + lo;
+        out[0] = 2 * s;
+        out[1] = 2 * ((hi - s) + lo);
+    }
+
+    /**
+     * Initialisation-time series in BigDecimal. Deterministic (integer arithmetic) and accurate
+     * to the MathContext; only used to build the tables above.
+     */
+    private static final class Series {
+        private Series() {
+        }
+
+        /** ln 2 = 2 atanh(1/3). */
+        static BigDecimal ln2(MathContext mc) {
+            return atanhTimesTwo(BigDecimal.ONE.divide(BigDecimal.valueOf(3), mc), mc);
+        }
+
+        /** log1p(y) = 2 atanh(y / (2 + y)), y in [0, 1]. */
+        static BigDecimal log1p(BigDecimal y, MathContext mc) {
+            return atanhTimesTwo(y.divide(y.add(BigDecimal.valueOf(2)), mc), mc);
+        }
+
+        private static BigDecimal atanhTimesTwo(BigDecimal w, MathContext mc) {
+            BigDecimal w2 = w.multiply(w, mc);
+            BigDecimal power = w;
+            BigDecimal sum = BigDecimal.ZERO;
+            BigDecimal eps = BigDecimal.ONE.movePointLeft(mc.getPrecision() + 5);
+            for (int k = 1; power.abs().compareTo(eps) > 0; k += 2) {
+                sum = sum.add(power.divide(BigDecimal.valueOf(k), mc), mc);
+                power = power.multiply(w2, mc);
+            }
+            return sum.multiply(BigDecimal.valueOf(2), mc);
+        }
+
+        /** exp(x) by halving x until |x| &lt; 2^-10, Taylor, then squaring back. */
+        static BigDecimal exp(BigDecimal x, MathContext mc) {
+            MathContext wide = new MathContext(mc.getPrecision() + 20, RoundingMode.HALF_EVEN);
+            int halvings = 0;
+            BigDecimal r = x;
+            BigDecimal limit = BigDecimal.ONE.movePointLeft(3);
+            while (r.abs().compareTo(limit) > 0) {
+                r = r.divide(BigDecimal.valueOf(2), wide);
+                halvings++;
+            }
+            BigDecimal term = BigDecimal.ONE;
+            BigDecimal sum = BigDecimal.ONE;
+            BigDecimal eps = BigDecimal.ONE.movePointLeft(wide.getPrecision() + 5);
+            for (int k = 1; term.abs().compareTo(eps) > 0; k++) {
+                term = term.multiply(r, wide).divide(BigDecimal.valueOf(k), wide);
+                sum = sum.add(term, wide);
+            }
+            for (int i = 0; i < halvings; i++) {
+                sum = sum.multiply(sum, wide);
+            }
+            return sum.round(mc);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+/**
+ * Accumulates one group of values into the state that normalizes their softmax: the maximum m
+ * and the sum d of exp(x - m). Values come one by one ({@link #accept}) and partial states merge
+ * ({@link #combine}); the finished {@link Normalizer} then gives prob, log_prob and logsumexp of
+ * any member. An empty accumulator is the identity of {@code combine}. Null values are the
+ * caller's business: they are never passed in. NaN and infinities follow the policy stated once,
+ * in {@link Normalizer}.
+ *
+ * <p>Two implementations, one per {@link SoftmaxMode}: {@link ExactLogSumExp} and
+ * {@link FastLogSumExp}. Accumulators are mutable and not thread-safe; finished normalizers are
+ * immutable.
+ *
+ * <h2>Serialized state, format version 1</h2>
+ * {@link #toBytes} writes, and {@link #fromBytes} reads back, a versioned layout (big-endian;
+ * varint = unsigned LEB128, 1 to 10 bytes):
+ * <table>
+ *   <caption>state layout</caption>
+ *   <tr><th>offset</th><th>size</th><th>field</th></tr>
+ *   <tr><td>0</td><td>1</td><td>format version, 1</td></tr>
+ *   <tr><td>1</td><td>1</td><td>mode: 1 exact, 2 fast</td></tr>
+ *   <tr><td>2</td><td>1</td><td>flags: bit 0 a finite value was seen, bit 1 -inf, bit 2 +inf,
+ *       bit 3 NaN; other bits 0</td></tr>
+ *   <tr><td>3</td><td>varint</td><td>count of values accepted</td></tr>
+ *   <tr><td colspan="3">only when flag bit 0 is set:</td></tr>
+ *   <tr><td></td><td>8</td><td>maximum m (IEEE 754 bits)</td></tr>
+ *   <tr><td></td><td>varint</td><td>count of values bit-equal to m</td></tr>
+ *   <tr><td></td><td>8</td><td>fast mode: d = sum of exp(x - m), a double in [1, count]</td></tr>
+ *   <tr><td></td><td>3 anchors</td><td>exact mode: for the anchors qTop, qTop - 1, qTop - 2
+ *       (see {@link ExactLogSumExp}): one byte first bin, one byte bin count n (first + n
+ *       &lt;= 28, no zero bin at either end), then n unsigned 32-bit bins, lowest first</td></tr>
+ * </table>
+ * A group of one value takes at most 47 bytes in exact mode and 28 in fast mode; the largest
+ * exact state takes 376 bytes (3 + 10 + 8 + 10 + 3 x (2 + 28 x 4) = 373, rounded up for the
+ * count varints). Reading checks the version, the mode and every field, and throws a
+ * {@link SoftmaxException} saying "expected X, actual Y" for anything else; equal states
+ * always serialize to equal bytes. Format version 1 stays readable by every later release.
+ */
+public interface LogSumExpAccumulator {
+
+    /** Folds one value in (finite, NaN or infinite; see {@link Normalizer} for the policy). */
+    void accept(double x);
+
+    /** Folds every value of the array in. */
+    default void acceptAll(double... values) {
+        for (double x : values) {
+            accept(x);
+        }
+    }
+
+    /**
+     * Merges another state of the same mode into this one, as if its values had been accepted
+     * here. Symmetric; an empty state is the identity.
+     *
+     * @return this
+     * @throws SoftmaxException if the other state is of another mode
+     */
+    LogSumExpAccumulator combine(LogSumExpAccumulator other);
+
+    /** The mode of this accumulator. */
+    SoftmaxMode mode();
+
+    /** How many values were accepted, NaN and infinities included. */
+    long count();
+
+    /** True when no value at all was accepted. */
+    default boolean isEmpty() {
+        return count() == 0;
+    }
+
+    /** The state in the versioned binary layout above (canonical: equal states, equal bytes). */
+    byte[] toBytes();
+
+    /** Finishes the state: maximum, log normalizer and logsumexp, ready for prob and log_prob. */
+    Normalizer finish();
+
+    /** A new, empty accumulator of the given mode. */
+    static LogSumExpAccumulator create(SoftmaxMode mode) {
+        return mode.newAccumulator();
+    }
+
+    /**
+     * Reads a state of either mode written by {@link #toBytes}.
+     *
+     * @throws SoftmaxException if the bytes are not such a state
+     */
+    static LogSumExpAccumulator fromBytes(byte[] bytes) {
+        StateReader reader = new StateReader(bytes);
+        SoftmaxMode mode = reader.readHeader();
+        return mode == SoftmaxMode.EXACT ? ExactLogSumExp.read(reader) : FastLogSumExp.read(reader);
+    }
+
+    /**
+     * Reads a state that must be of the expected mode.
+     *
+     * @throws SoftmaxException if the bytes are not such a state, or of another mode
+     */
+    static LogSumExpAccumulator fromBytes(byte[] bytes, SoftmaxMode expected) {
+        StateReader reader = new StateReader(bytes);
+        SoftmaxMode mode = reader.readHeader();
+        if (mode != expected) {
+            throw new SoftmaxException("softmax state: expected mode " + expected.id()
+                    + ", actual " + mode.id());
+        }
+        return mode == SoftmaxMode.EXACT ? ExactLogSumExp.read(reader) : FastLogSumExp.read(reader);
+    }
+}

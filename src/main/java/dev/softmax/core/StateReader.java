@@ -1,0 +1,131 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+/**
+ * Reads the serialized state (layout in {@link LogSumExpAccumulator}) and checks each field as
+ * it goes; every problem is a {@link SoftmaxException} saying what was expected.
+ */
+final class StateReader {
+    static final byte FORMAT_VERSION = 1;
+    static final int FLAG_FINITE = 1;
+    static final int FLAG_NEGATIVE_INFINITY = 2;
+    static final int FLAG_POSITIVE_INFINITY = 4;
+    static final int FLAG_NAN = 8;
+    static final int ALL_FLAGS = 15;
+
+    private final byte[] bytes;
+    private int position;
+
+    StateReader(byte[] bytes) {
+        if (bytes == null) {
+            throw new SoftmaxException("softmax state: expected bytes, actual null");
+        }
+        this.bytes = bytes;
+    }
+
+    SoftmaxMode readHeader() {
+        int version = readByte("format version");
+        if (version != FORMAT_VERSION) {
+            throw new SoftmaxException("softmax state: expected format version " + FORMAT_VERSION
+                    + ", actual " + version + " (is this a softmax_state?)");
+        }
+        return SoftmaxMode.fromCode((byte) readByte("mode"));
+    }
+
+    int readFlags() {
+        int flags = readByte("flags");
+        if ((flags & ~ALL_FLAGS) != 0) {
+            throw corrupt("expected flags within 0x0f, actual 0x" + Integer.toHexString(flags));
+        }
+        return flags;
+    }
+
+    int readByte(String field) {
+        if (position >= bytes.length) {
+            throw corrupt("truncated at byte " + position + " while reading the " + field
+                    + " (length " + bytes.length + ")");
+        }
+        return bytes[position++] & 0xff;
+    }
+
+    long readVarLong(String field) {
+        long value = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            int b = readByte(field);
+            value |= (long) (b & 0x7f) << shift;
+            if ((b & 0x80) == 0) {
+                if (b == 0 && shift > 0) {
+                    throw corrupt("non-canonical varint in the " + field);
+                }
+                return value;
+            }
+        }
+        throw corrupt("varint longer than 10 bytes in the " + field);
+    }
+
+    long readLong(String field) {
+        long value = 0;
+        for (int i = 0; i < 8; i++) {
+            value = (value << 8) | readByte(field);
+        }
+        return value;
+    }
+
+    long readUnsignedInt(String field) {
+        long value = 0;
+        for (int i = 0; i < 4; i++) {
+            value = (value << 8) | readByte(field);
+        }
+        return value;
+    }
+
+    void expectEnd() {
+        if (position != bytes.length) {
+            throw corrupt("expected " + position + " bytes, actual " + bytes.length);
+        }
+    }
+
+    static SoftmaxException corrupt(String what) {
+        return new SoftmaxException("softmax state is corrupt: " + what);
+    }
+
+    /** Appends to a growable byte buffer in the same layout. */
+    static final class Writer {
+        private byte[] buffer = new byte[64];
+        private int size;
+
+        void writeByte(int b) {
+            if (size == buffer.length) {
+                buffer = java.util.Arrays.copyOf(buffer, size * 2);
+            }
+            buffer[size++] = (byte) b;
+        }
+
+        void writeVarLong(long value) {
+            long v = value;
+            while ((v & ~0x7fL) != 0) {
+                writeByte((int) (v & 0x7f) | 0x80);
+                v >>>= 7;
+            }
+            writeByte((int) v);
+        }
+
+        void writeLong(long value) {
+            for (int shift = 56; shift >= 0; shift -= 8) {
+                writeByte((int) (value >>> shift));
+            }
+        }
+
+        void writeUnsignedInt(long value) {
+            for (int shift = 24; shift >= 0; shift -= 8) {
+                writeByte((int) (value >>> shift));
+            }
+        }
+
+        byte[] toByteArray() {
+            return java.util.Arrays.copyOf(buffer, size);
+        }
+    }
+}

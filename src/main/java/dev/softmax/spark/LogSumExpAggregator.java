@@ -1,0 +1,28 @@
+package dev.softmax.spark;
+
+import dev.softmax.core.LogSumExpAccumulator;
+import dev.softmax.core.SoftmaxMode;
+import org.apache.spark.sql.Encoder;
+import org.apache.spark.sql.Encoders;
+
+/**
+ * {@code logsumexp(x)}: log of the sum of exp(x) over the non-null values; NULL (as Spark's
+ * {@code sum}) when there is none. Special values: {@link dev.softmax.core.Normalizer}.
+ */
+public final class LogSumExpAggregator extends ValueAggregator<Double> {
+  private static final long serialVersionUID = 1L;
+
+  public LogSumExpAggregator(SoftmaxMode mode, double temperature) {
+    super(mode, temperature);
+  }
+
+  @Override
+  public Double finish(LogSumExpAccumulator accumulator) {
+    return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
+  }
+
+  @Override
+  public Encoder<Double> outputEncoder() {
+    return Encoders.DOUBLE();
+  }
+}

@@ -1,0 +1,65 @@
+package dev.softmax.spark;
+
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Column names of the per-group normalizers that
+ * {@link SoftmaxFunctions#normalizers(org.apache.spark.sql.Dataset, String, SoftmaxOptions)}
+ * returns (after the group columns, in this order) and that
+ * {@link SoftmaxFunctions#applyNormalizers} reads.
+ *
+ * <table>
+ *   <caption>Normalizer columns</caption>
+ *   <tr><th>column</th><th>type</th><th>meaning</th></tr>
+ *   <tr><td>{@value #MODE}</td><td>string</td><td>{@code exact} or {@code fast}</td></tr>
+ *   <tr><td>{@value #TEMPERATURE}</td><td>double</td><td>the values were divided by it</td></tr>
+ *   <tr><td>{@value #STATUS}</td><td>string</td><td>a {@link dev.softmax.core.Normalizer.Status}
+ *       name: {@code FINITE}, {@code EMPTY} (no non-null value), {@code NAN},
+ *       {@code POSITIVE_INFINITY}, {@code ALL_NEGATIVE_INFINITY}</td></tr>
+ *   <tr><td>{@value #COUNT}</td><td>bigint</td><td>non-null values folded</td></tr>
+ *   <tr><td>{@value #MAX}</td><td>double</td><td>the maximum m (of x / temperature)</td></tr>
+ *   <tr><td>{@value #MAX_COUNT}</td><td>bigint</td><td>values equal to m</td></tr>
+ *   <tr><td>{@value #LOGSUMEXP}</td><td>double</td><td>log sum exp; NULL when EMPTY</td></tr>
+ *   <tr><td>{@value #LOG_NORMALIZER_HIGH}, {@value #LOG_NORMALIZER_LOW}</td><td>double</td>
+ *       <td>log d as a double-double, as the core finished it</td></tr>
+ * </table>
+ */
+public final class NormalizerColumns {
+  public static final String MODE = "mode";
+  public static final String TEMPERATURE = "temperature";
+  public static final String STATUS = "status";
+  public static final String COUNT = "count";
+  public static final String MAX = "max";
+  public static final String MAX_COUNT = "max_count";
+  public static final String LOGSUMEXP = "logsumexp";
+  public static final String LOG_NORMALIZER_HIGH = "log_normalizer_high";
+  public static final String LOG_NORMALIZER_LOW = "log_normalizer_low";
+
+  /** Field ordinals in {@link #SCHEMA}, read by the per-row evaluation. */
+  static final int MODE_ORDINAL = 0;
+  static final int TEMPERATURE_ORDINAL = 1;
+  static final int STATUS_ORDINAL = 2;
+  static final int COUNT_ORDINAL = 3;
+  static final int MAX_ORDINAL = 4;
+  static final int MAX_COUNT_ORDINAL = 5;
+  static final int LOGSUMEXP_ORDINAL = 6;
+  static final int LOG_NORMALIZER_HIGH_ORDINAL = 7;
+  static final int LOG_NORMALIZER_LOW_ORDINAL = 8;
+
+  /** The normalizer columns as one struct, in order. */
+  public static final StructType SCHEMA = new StructType(new StructField[] {
+      DataTypes.createStructField(MODE, DataTypes.StringType, false),
+      DataTypes.createStructField(TEMPERATURE, DataTypes.DoubleType, false),
+      DataTypes.createStructField(STATUS, DataTypes.StringType, false),
+      DataTypes.createStructField(COUNT, DataTypes.LongType, false),
+      DataTypes.createStructField(MAX, DataTypes.DoubleType, false),
+      DataTypes.createStructField(MAX_COUNT, DataTypes.LongType, false),
+      DataTypes.createStructField(LOGSUMEXP, DataTypes.DoubleType, true),
+      DataTypes.createStructField(LOG_NORMALIZER_HIGH, DataTypes.DoubleType, false),
+      DataTypes.createStructField(LOG_NORMALIZER_LOW, DataTypes.DoubleType, false),
+  });
+
+  private NormalizerColumns() {}
+}

@@ -1,0 +1,37 @@
+package dev.softmax.spark;
+
+import dev.softmax.core.LogSumExpAccumulator;
+import dev.softmax.core.Softmax;
+import dev.softmax.core.SoftmaxMode;
+
+/**
+ * An aggregator over double values: each non-null value {@code x} is folded as
+ * {@code x / temperature} (the quotient rounded once, as the core's {@link Softmax} does).
+ *
+ * @param <OUT> the result type
+ */
+public abstract class ValueAggregator<OUT> extends AccumulatorAggregator<Double, OUT> {
+  private static final long serialVersionUID = 1L;
+
+  private final double temperature;
+
+  protected ValueAggregator(SoftmaxMode mode, double temperature) {
+    super(mode);
+    this.temperature = Softmax.checkTemperature(temperature);
+  }
+
+  /** The temperature the values are divided by. */
+  public final double temperature() {
+    return temperature;
+  }
+
+  @Override
+  public final LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, Double value) {
+    if (value != null) {
+      double x = value;
+      // x / 1.0 == x for every double: skip the division in the common case.
+      accumulator.accept(temperature == 1.0 ? x : x / temperature);
+    }
+    return accumulator;
+  }
+}

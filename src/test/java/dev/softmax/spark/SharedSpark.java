@@ -1,0 +1,39 @@
+package dev.softmax.spark;
+
+import java.io.File;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The one local SparkSession of the test JVM (one SparkContext per JVM, DESIGN.md section 5):
+ * created on first use, stopped by a shutdown hook. Each test class takes its own
+ * {@link #newSession()} (own conf, temp views and functions; shared SparkContext).
+ */
+final class SharedSpark {
+
+  private static SparkSession root;
+
+  private SharedSpark() {}
+
+  static synchronized SparkSession root() {
+    if (root == null) {
+      File warehouse = new File("target/spark-warehouse").getAbsoluteFile();
+      root = SparkSession.builder()
+          .master("local[2]")
+          .appName("spark-softmax-tests")
+          .config("spark.ui.enabled", "false")
+          .config("spark.sql.shuffle.partitions", "4")
+          .config("spark.sql.warehouse.dir", warehouse.toURI().toString())
+          .config("spark.driver.host", "127.0.0.1")
+          .config("spark.sql.adaptive.enabled", "true")
+          .getOrCreate();
+      SparkSession session = root;
+      Runtime.getRuntime().addShutdownHook(new Thread(session::stop, "stop-shared-spark"));
+    }
+    return root;
+  }
+
+  /** A fresh session over the shared SparkContext. */
+  static SparkSession newSession() {
+    return root().newSession();
+  }
+}
