@@ -77,7 +77,7 @@ final class SoftmaxBatch {
                     .persist(StorageLevel.MEMORY_AND_DISK());
             try {
                 Map<String, Long> groupsByStatus = groupsByStatus(normalizers);
-                Dataset<Row> result = SoftmaxFunctions.applyNormalizers(good, normalizers, settings.valueColumn(),
+                Dataset<Row> result = SoftmaxFunctions.applyNormalizers(good, settings.valueColumn(), normalizers,
                         options);
                 List<Column> columns = new ArrayList<>();
                 for (String name : input.columns()) {

@@ -1,14 +1,14 @@
 package dev.softmax.job;
 
 import java.io.File;
-import org.apache.logging.log4j.Level;
-import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The one local SparkSession of the test JVM (DESIGN.md section 5: one SparkContext per JVM),
- * created on first use and stopped by a shutdown hook. Job tests pass it to
- * {@link SoftmaxJob#run(SparkSession, String...)}, which works in a new session of it.
+ * The one local SparkSession of the test JVM (DESIGN.md section 5: one SparkContext per JVM).
+ * The Spark layer's tests have their own helper (package-private dev.softmax.spark.SharedSpark)
+ * with the same settings; whichever runs first creates the session and the other gets it from
+ * {@code getOrCreate()}. Job tests pass it to {@link SoftmaxJob#run(SparkSession, String...)},
+ * which works in a new session of it. Logging: src/test/resources/log4j2-test.properties.
  */
 final class JobTestSpark {
 
@@ -18,24 +18,19 @@ final class JobTestSpark {
     }
 
     static synchronized SparkSession session() {
-        SparkSession active = SparkSession.getActiveSession().isDefined()
-                ? SparkSession.getActiveSession().get() : null;
-        if (active != null && !active.sparkContext().isStopped()) {
-            return active;
-        }
-        if (session == null) {
-            Configurator.setRootLevel(Level.WARN);
+        if (session == null || session.sparkContext().isStopped()) {
+            File warehouse = new File("target/spark-warehouse").getAbsoluteFile();
             session = SparkSession.builder()
                     .master("local[2]")
-                    .appName("spark-softmax job tests")
+                    .appName("spark-softmax-tests")
                     .config("spark.ui.enabled", "false")
                     .config("spark.sql.shuffle.partitions", "4")
-                    .config("spark.sql.warehouse.dir", new File("target/spark-warehouse").getAbsolutePath())
+                    .config("spark.sql.warehouse.dir", warehouse.toURI().toString())
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.sql.adaptive.enabled", "true")
                     .getOrCreate();
-            // Spark installs its default log4j profile (INFO) when the context starts.
-            Configurator.setRootLevel(Level.WARN);
             SparkSession created = session;
-            Runtime.getRuntime().addShutdownHook(new Thread(created::stop));
+            Runtime.getRuntime().addShutdownHook(new Thread(created::stop, "stop-job-test-spark"));
         }
         return session;
     }
