@@ -29,7 +29,17 @@ final class SoftmaxBatch {
     private SoftmaxBatch() {
     }
 
+    /**
+     * Lets adaptive execution coalesce the shuffle partitions of a persisted plan. The job
+     * persists the normalizer table, an aggregate; without this, Spark keeps its 200 shuffle
+     * partitions (measured: three stages of 200 tasks for 120 groups, 17 s instead of 9 s).
+     */
+    static final String COALESCE_CACHED_PLANS = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning";
+
     static void run(SparkSession spark, JobSettings settings, PrintWriter out, PrintWriter err, long startNanos) {
+        if (!settings.conf().containsKey(COALESCE_CACHED_PLANS)) {
+            spark.conf().set(COALESCE_CACHED_PLANS, "true");
+        }
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
         InputPaths inputs = InputPaths.resolve(hadoopConf, settings.inputs());
         DataFormat inputFormat = settings.inputFormat() != null ? settings.inputFormat() : inputs.detectFormat();

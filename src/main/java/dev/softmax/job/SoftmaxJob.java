@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "softmax",
         sortOptions = false,
-        usageHelpAutoWidth = true,
+        usageHelpWidth = 100,
         customSynopsis = {
             "jobs/softmax --input PATH [PATH...] --value-column COL --output DIR",
             "             [--group-by COL[,COL...]] [--temperature T] [--mode exact|fast]",
@@ -40,8 +40,8 @@ import picocli.CommandLine.Spec;
         },
         description = {
             "",
-            "Adds softmax (prob) and log-softmax (log_prob) of one column to a table, over the whole",
-            "column or per group, and writes every input row and column back with them.",
+            "Adds softmax (prob) and log-softmax (log_prob) of one column to a table, over the whole column "
+                    + "or per group, and writes every input row and column back with them.",
             "Exit codes: 0 success, 2 bad input or usage, 1 failure at run time.",
             "",
         })
