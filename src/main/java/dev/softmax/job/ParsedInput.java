@@ -165,14 +165,14 @@ final class ParsedInput implements AutoCloseable {
 
     private static void checkColumns(List<String> columns, String valueColumn, List<String> groupBy,
             List<String> outputColumns) {
+        String available = columns.isEmpty() ? "it has no columns (an empty file?)"
+                : "its columns: " + String.join(", ", columns);
         if (!columns.contains(valueColumn)) {
-            throw new SoftmaxException("--value-column: the input has no column '" + valueColumn
-                    + "'; its columns: " + String.join(", ", columns));
+            throw new SoftmaxException("--value-column: the input has no column '" + valueColumn + "'; " + available);
         }
         for (String group : groupBy) {
             if (!columns.contains(group)) {
-                throw new SoftmaxException("--group-by: the input has no column '" + group
-                        + "'; its columns: " + String.join(", ", columns));
+                throw new SoftmaxException("--group-by: the input has no column '" + group + "'; " + available);
             }
         }
         for (String output : outputColumns) {
