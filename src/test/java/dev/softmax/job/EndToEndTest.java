@@ -206,4 +206,18 @@ class EndToEndTest {
             }
         }
     }
+
+    @Test
+    void groupColumnsNamedLikeTheNormalizerColumnsAndNullKeys() {
+        Path file = JobRunner.write(dir.resolve("in/clash.csv"),
+                "status,count,max,x", "a,1,2,1.0", "a,1,2,2.0", "b,1,3,3.0", ",,,5.0", ",,,5.0");
+        JobRunner.run("--input", file.toString(), "--value-column", "x", "--group-by", "status,count,max",
+                "--output", dir.resolve("out").toString()).succeeded();
+        List<Map<String, String>> rows = JobRunner.readCsv(dir.resolve("out"));
+        assertThat(JobRunner.csvHeader(dir.resolve("out")))
+                .containsExactly("status", "count", "max", "x", "prob", "log_prob");
+        assertThat(rows).extracting(r -> r.get("status") + " " + r.get("x") + " " + r.get("prob"))
+                .containsExactlyInAnyOrder("a 1.0 0.2689414213699951", "a 2.0 0.7310585786300049", "b 3.0 1.0",
+                        "null 5.0 0.5", "null 5.0 0.5");
+    }
 }
