@@ -2,6 +2,7 @@ package dev.softmax.job;
 
 import dev.softmax.core.SoftmaxException;
 import java.util.Locale;
+import java.util.Map;
 
 /** The table formats the job reads and writes, with the names Spark's readers use. */
 public enum DataFormat {
@@ -12,6 +13,13 @@ public enum DataFormat {
 
     /** Compression suffixes Spark's Hadoop codecs recognise after the format's extension. */
     private static final String[] COMPRESSION = {".gz", ".bz2", ".deflate", ".lz4", ".snappy", ".zst", ".zstd", ".xz"};
+
+    /**
+     * CSV as RFC 4180, pandas, Python's csv module and spreadsheets write it: a header row, and a
+     * quote inside a quoted field doubled ({@code "a ""b"" c"}). Spark's own default escapes
+     * with a backslash, which reads such a line as malformed. Used for reading and writing.
+     */
+    static final Map<String, String> CSV_OPTIONS = Map.of("header", "true", "escape", "\"");
 
     private final String sparkName;
 

@@ -88,7 +88,7 @@ final class ParsedInput implements AutoCloseable {
         String corruptColumn;
         switch (format) {
             case CSV: {
-                StructType header = spark.read().option("header", "true").csv(patterns).schema();
+                StructType header = spark.read().options(DataFormat.CSV_OPTIONS).csv(patterns).schema();
                 hidden = new HiddenNames(header.fieldNames());
                 corruptColumn = hidden.text;
                 StructType schema = new StructType();
@@ -96,7 +96,8 @@ final class ParsedInput implements AutoCloseable {
                     schema = schema.add(field.name(), DataTypes.StringType, true);
                 }
                 schema = schema.add(corruptColumn, DataTypes.StringType, true);
-                raw = permissive(spark.read(), corruptColumn).option("header", "true").schema(schema).csv(patterns);
+                raw = permissive(spark.read(), corruptColumn).options(DataFormat.CSV_OPTIONS).schema(schema)
+                        .csv(patterns);
                 break;
             }
             case JSON: {

@@ -153,7 +153,7 @@ final class SoftmaxBatch {
     private static void write(Dataset<Row> rows, DataFormat format, AtomicOutput output) {
         DataFrameWriter<Row> writer = rows.write().format(format.sparkName());
         if (format == DataFormat.CSV) {
-            writer = writer.option("header", "true");
+            writer = writer.options(DataFormat.CSV_OPTIONS);
         }
         writer.save(output.temporary().toString());
     }

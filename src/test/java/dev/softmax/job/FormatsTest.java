@@ -70,4 +70,18 @@ class FormatsTest {
         double sum = out.filter("g = 0").agg(org.apache.spark.sql.functions.sum("prob")).head().getDouble(0);
         assertThat(sum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-15));
     }
+
+    /** A quoted empty field reads as null, as in pandas (with RFC 4180 quoting, Spark does not tell them apart). */
+    @Test
+    void csvQuotingAsPandasAndSpreadsheetsWriteItRoundTrips() {
+        Path file = JobRunner.write(dir.resolve("in/docs.csv"),
+                "q,title,score",
+                "q1,\"a \"\"quoted\"\" word, and a comma\",1.0",
+                "q1,back\\slash,1.0",
+                "q1,\"\",1.0");
+        JobRunner.run("--input", file.toString(), "--value-column", "score", "--output",
+                dir.resolve("out").toString()).succeeded();
+        assertThat(JobRunner.readCsv(dir.resolve("out"))).extracting(r -> r.get("title"))
+                .containsExactlyInAnyOrder("a \"quoted\" word, and a comma", "back\\slash", null);
+    }
 }
