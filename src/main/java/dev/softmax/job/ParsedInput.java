@@ -101,17 +101,14 @@ final class ParsedInput implements AutoCloseable {
                 break;
             }
             case JSON: {
-                // The corrupt-record name is chosen before the columns are known; a clash is
-                // checked right after.
+                // The corrupt-record name must be chosen before the fields are known (schema
+                // inference adds it when a line is malformed); a field of that very name would
+                // be taken for it.
                 corruptColumn = HiddenNames.PREFIX + "text";
                 raw = permissive(spark.read(), corruptColumn).json(patterns);
                 List<String> names = new ArrayList<>(Arrays.asList(raw.columns()));
                 names.remove(corruptColumn);
                 hidden = new HiddenNames(names.toArray(String[]::new));
-                if (!corruptColumn.equals(hidden.text)) {
-                    throw new SoftmaxException("the input has a column named " + corruptColumn
-                            + ", a name the job keeps for itself; rename it");
-                }
                 if (!Arrays.asList(raw.columns()).contains(corruptColumn)) {
                     raw = raw.withColumn(corruptColumn, lit(null).cast(DataTypes.StringType));
                 }
