@@ -21,6 +21,14 @@ public enum DataFormat {
      */
     static final Map<String, String> CSV_OPTIONS = Map.of("header", "true", "escape", "\"");
 
+    /**
+     * Reading only: every file's header must name the columns of the first file, in the same
+     * order. Spark's default (true) reads a file whose columns come in another order silently
+     * into the wrong columns.
+     */
+    static final Map<String, String> CSV_READ_OPTIONS = Map.of("header", "true", "escape", "\"",
+            "enforceSchema", "false");
+
     private final String sparkName;
 
     DataFormat(String sparkName) {

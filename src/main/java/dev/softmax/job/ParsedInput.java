@@ -13,6 +13,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
@@ -96,7 +98,7 @@ final class ParsedInput implements AutoCloseable {
                     schema = schema.add(field.name(), DataTypes.StringType, true);
                 }
                 schema = schema.add(corruptColumn, DataTypes.StringType, true);
-                raw = permissive(spark.read(), corruptColumn).options(DataFormat.CSV_OPTIONS).schema(schema)
+                raw = permissive(spark.read(), corruptColumn).options(DataFormat.CSV_READ_OPTIONS).schema(schema)
                         .csv(patterns);
                 break;
             }
@@ -193,6 +195,50 @@ final class ParsedInput implements AutoCloseable {
 
     /** Exact counts over the persisted rows (this also fills the cache). */
     Counts counts() {
+        try {
+            return countRows();
+        } catch (Exception e) {
+            // The first action reads every file; a CSV file whose header differs from the
+            // first file's fails here, deep in a task. That is bad input: say which file.
+            String header = csvHeaderMismatch(e);
+            if (header != null) {
+                throw new SoftmaxException(header, e);
+            }
+            throw ParsedInput.<RuntimeException>rethrow(e);
+        }
+    }
+
+    /** Spark throws checked exceptions without declaring them; this passes one on unchanged. */
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T rethrow(Throwable e) throws T {
+        throw (T) e;
+    }
+
+    private static final Pattern FAILED_FILE = Pattern.compile("while reading file (\\S+?)\\.?\\s");
+    private static final Pattern HEADER = Pattern.compile("Header: ([^\\n]*)\\n\\s*Schema: ([^\\n]*)");
+
+    /** One line for a CSV header that does not match the first file's, or null if that is not the error. */
+    static String csvHeaderMismatch(Throwable e) {
+        String file = null;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = String.valueOf(t.getMessage());
+            Matcher failed = FAILED_FILE.matcher(message + " ");
+            if (file == null && failed.find()) {
+                file = failed.group(1);
+            }
+            if (message.contains("CSV header does not conform to the schema")) {
+                Matcher header = HEADER.matcher(message);
+                String columns = header.find()
+                        ? " names the columns " + header.group(1).strip() + ", the first file's " + header.group(2).strip()
+                        : " does not name the first file's columns";
+                return "--input: the header of " + (file == null ? "a CSV file" : file) + columns
+                        + " (every CSV file must have the same columns in the same order)";
+            }
+        }
+        return null;
+    }
+
+    private Counts countRows() {
         Row row = rows.agg(
                 count(lit(1)),
                 count(col(reasonColumn)),

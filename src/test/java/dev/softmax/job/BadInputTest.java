@@ -260,4 +260,16 @@ class BadInputTest {
         assertThat(rows).filteredOn(r -> !r.get("g").equals("a"))
                 .extracting(r -> r.get("prob") + " " + r.get("log_prob")).containsOnly("NaN NaN");
     }
+
+    @Test
+    void csvFilesWhoseHeadersDifferAreRefusedNotMisread() {
+        Path first = JobRunner.write(dir.resolve("in/a.csv"), "g,x", "a,1");
+        Path second = JobRunner.write(dir.resolve("in/b.csv"), "x,g", "2,a");
+        String line = JobRunner.run("--input", first.toString(), second.toString(), "--value-column", "x",
+                "--output", output()).badInputLine();
+        assertThat(line).isEqualTo("softmax: --input: the header of " + second.toUri()
+                + " names the columns x, g, the first file's g, x (every CSV file must have the same columns in the"
+                + " same order)");
+        assertThat(JobRunner.list(dir)).containsExactly("in");
+    }
 }
