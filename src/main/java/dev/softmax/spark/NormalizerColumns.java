@@ -37,17 +37,6 @@ public final class NormalizerColumns {
   public static final String LOG_NORMALIZER_HIGH = "log_normalizer_high";
   public static final String LOG_NORMALIZER_LOW = "log_normalizer_low";
 
-  /** Field ordinals in {@link #SCHEMA}, read by the per-row evaluation. */
-  static final int MODE_ORDINAL = 0;
-  static final int TEMPERATURE_ORDINAL = 1;
-  static final int STATUS_ORDINAL = 2;
-  static final int COUNT_ORDINAL = 3;
-  static final int MAX_ORDINAL = 4;
-  static final int MAX_COUNT_ORDINAL = 5;
-  static final int LOGSUMEXP_ORDINAL = 6;
-  static final int LOG_NORMALIZER_HIGH_ORDINAL = 7;
-  static final int LOG_NORMALIZER_LOW_ORDINAL = 8;
-
   /** The normalizer columns as one struct, in order. */
   public static final StructType SCHEMA = new StructType(new StructField[] {
       DataTypes.createStructField(MODE, DataTypes.StringType, false),

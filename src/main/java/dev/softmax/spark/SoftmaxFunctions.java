@@ -17,6 +17,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
+import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.classic.ExpressionUtils;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.internal.SQLConf;
@@ -179,7 +180,8 @@ public final class SoftmaxFunctions {
     if (options.groupBy().isEmpty()) {
       // One scalar subquery, referenced once: the aggregate runs once, before the map stage,
       // and its single row travels to the executors inside the task.
-      Dataset<Row> attached = df.select(col("*"), structs.select(col(quote(NORMALIZER))).scalar().as(NORMALIZER));
+      Dataset<Row> attached = df.select(col("*"),
+          structs.select(compact(col(quote(NORMALIZER)))).scalar().as(NORMALIZER));
       return attached.select(outputs(col("*"), value, col(quote(NORMALIZER)), options)).drop(NORMALIZER);
     }
     List<Column> right = new ArrayList<>();
@@ -188,7 +190,7 @@ public final class SoftmaxFunctions {
       right.add(col(quote(options.groupBy().get(i))).as(GROUP_KEY + i + "__"));
       temporary.add(GROUP_KEY + i + "__");
     }
-    right.add(col(quote(NORMALIZER)));
+    right.add(compact(col(quote(NORMALIZER))).as(NORMALIZER));
     temporary.add(NORMALIZER);
     Dataset<Row> perGroup = withJoinStrategy(structs.select(right.toArray(new Column[0])), options);
     Column condition = null;
@@ -219,22 +221,53 @@ public final class SoftmaxFunctions {
     List<Column> columns = new ArrayList<>();
     columns.add(all);
     Expression x = SoftmaxFunctionRegistry.numeric(ExpressionUtils.expression(value), "softmax", 1, "value");
-    Expression n = ExpressionUtils.expression(normalizer);
     if (options.probColumn() != null) {
-      columns.add(perRow("softmax", "prob", x, n).as(options.probColumn()));
+      columns.add(perRow("softmax", "prob", x, normalizer).as(options.probColumn()));
     }
     if (options.logProbColumn() != null) {
-      columns.add(perRow("log_softmax", "logProb", x, n).as(options.logProbColumn()));
+      columns.add(perRow("log_softmax", "logProb", x, normalizer).as(options.logProbColumn()));
     }
     return columns.toArray(new Column[0]);
   }
 
-  private static Column perRow(String name, String method, Expression x, Expression normalizer) {
-    org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke invoke =
-        new org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke(SoftmaxRuntime.class,
-            DataTypes.DoubleType, method, SoftmaxFunctionRegistry.seq(List.of(x, normalizer)),
-            SoftmaxFunctionRegistry.seq(List.of()), true, false, true, scala.Option.empty());
+  /** {@code SoftmaxRuntime.method(x, the fields of the compact normalizer)}; NULL if any is NULL. */
+  private static Column perRow(String name, String method, Expression x, Column normalizer) {
+    List<Expression> arguments = new ArrayList<>();
+    arguments.add(x);
+    for (String field : COMPACT_FIELDS) {
+      arguments.add(ExpressionUtils.expression(normalizer.getField(field)));
+    }
+    StaticInvoke invoke = new StaticInvoke(SoftmaxRuntime.class, DataTypes.DoubleType, method,
+        SoftmaxFunctionRegistry.seq(arguments), SoftmaxFunctionRegistry.seq(List.of()), true, false, true,
+        scala.Option.empty());
     return ExpressionUtils.column(new SoftmaxCall(invoke, name, 1));
+  }
+
+  /** The fields the per-row functions read, in their parameter order. */
+  private static final List<String> COMPACT_FIELDS = List.of("mode", "status", "temperature", "count", "max",
+      "max_count", "log_normalizer_high", "log_normalizer_low");
+
+  /**
+   * The normalizer struct the rows see: mode and status as ordinals and the temperature
+   * checked, converted once per group (not once per row) from the public columns.
+   */
+  private static Column compact(Column normalizer) {
+    return functions.struct(
+        invoke("modeOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.MODE)).as("mode"),
+        invoke("statusOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.STATUS)).as("status"),
+        invoke("checkedTemperature", DataTypes.DoubleType, normalizer.getField(NormalizerColumns.TEMPERATURE))
+            .as("temperature"),
+        normalizer.getField(NormalizerColumns.COUNT).as("count"),
+        normalizer.getField(NormalizerColumns.MAX).as("max"),
+        normalizer.getField(NormalizerColumns.MAX_COUNT).as("max_count"),
+        normalizer.getField(NormalizerColumns.LOG_NORMALIZER_HIGH).as("log_normalizer_high"),
+        normalizer.getField(NormalizerColumns.LOG_NORMALIZER_LOW).as("log_normalizer_low"));
+  }
+
+  private static Column invoke(String method, org.apache.spark.sql.types.DataType type, Column argument) {
+    return ExpressionUtils.column(new StaticInvoke(SoftmaxRuntime.class, type, method,
+        SoftmaxFunctionRegistry.seq(List.of(ExpressionUtils.expression(argument))),
+        SoftmaxFunctionRegistry.seq(List.of()), true, false, true, scala.Option.empty()));
   }
 
   private static void checkOutputs(Dataset<Row> df, SoftmaxOptions options) {

@@ -19,15 +19,15 @@ import org.apache.spark.unsafe.types.UTF8String;
  * {@link SoftmaxFunctions} or SQL.
  *
  * <p>Nulls never reach these methods: the calling expressions return NULL when an argument
- * is NULL. A state or normalizer is finished once and then reused while the rows carry the
- * same one (the common case: rows of one group come together); the cache is per thread,
- * and a Spark task runs on one thread.
+ * is NULL. A state is decoded and finished once and then reused while the rows carry the same
+ * one (the common case: rows of one group come together); the cache is per thread, and a
+ * Spark task runs on one thread. The DataFrame softmax carries finished fields instead.
  */
 public final class SoftmaxRuntime {
 
   private static final SoftmaxMode[] MODES = SoftmaxMode.values();
   private static final ThreadLocal<StateCache> STATE_CACHE = ThreadLocal.withInitial(StateCache::new);
-  private static final ThreadLocal<RowCache> ROW_CACHE = ThreadLocal.withInitial(RowCache::new);
+  private static final Normalizer.Status[] STATUSES = Normalizer.Status.values();
 
   private SoftmaxRuntime() {}
 
@@ -80,69 +80,40 @@ public final class SoftmaxRuntime {
     Normalizer normalizer;
   }
 
-  // ---- (x, normalizer struct) ----------------------------------------------------------------
+  // ---- (x, finished normalizer fields) -------------------------------------------------------------
 
-  /** prob of {@code x} under a normalizer struct ({@link NormalizerColumns#SCHEMA}). */
-  public static double prob(double x, InternalRow normalizer) {
-    RowCache cache = ROW_CACHE.get().refresh(normalizer);
-    return cache.normalizer.prob(cache.temperature == 1.0 ? x : x / cache.temperature);
+  /**
+   * prob of {@code x / temperature} under a finished normalizer given by its fields (the
+   * DataFrame softmax joins them to the rows). Rebuilding the immutable normalizer from seven
+   * fields is a few compares and flops, no decode and no finish, and needs no cache: the JIT
+   * keeps it in registers.
+   */
+  public static double prob(double x, int mode, int status, double temperature, long count, double max,
+      long maxCount, double logNormalizerHigh, double logNormalizerLow) {
+    return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
+        logNormalizerLow).prob(temperature == 1.0 ? x : x / temperature);
   }
 
-  /** log_prob of {@code x} under a normalizer struct ({@link NormalizerColumns#SCHEMA}). */
-  public static double logProb(double x, InternalRow normalizer) {
-    RowCache cache = ROW_CACHE.get().refresh(normalizer);
-    return cache.normalizer.logProb(cache.temperature == 1.0 ? x : x / cache.temperature);
+  /** log_prob of {@code x / temperature}; see {@link #prob(double, int, int, double, long, double, long, double, double)}. */
+  public static double logProb(double x, int mode, int status, double temperature, long count, double max,
+      long maxCount, double logNormalizerHigh, double logNormalizerLow) {
+    return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
+        logNormalizerLow).logProb(temperature == 1.0 ? x : x / temperature);
   }
 
-  /** The last normalizer struct seen on this thread, compared field by field. */
-  private static final class RowCache {
-    UTF8String mode;
-    UTF8String status;
-    long temperatureBits;
-    long count;
-    long maxBits;
-    long maxCount;
-    long highBits;
-    long lowBits;
-    double temperature;
-    Normalizer normalizer;
+  /** The ordinal of a mode name ({@code exact}, {@code fast}), once per group. */
+  public static int modeOrdinal(UTF8String mode) {
+    return SoftmaxMode.parse(mode.toString()).ordinal();
+  }
 
-    RowCache refresh(InternalRow row) {
-      long newTemperature = Double.doubleToRawLongBits(row.getDouble(NormalizerColumns.TEMPERATURE_ORDINAL));
-      long newCount = row.getLong(NormalizerColumns.COUNT_ORDINAL);
-      long newMax = Double.doubleToRawLongBits(row.getDouble(NormalizerColumns.MAX_ORDINAL));
-      long newMaxCount = row.getLong(NormalizerColumns.MAX_COUNT_ORDINAL);
-      long newHigh = Double.doubleToRawLongBits(row.getDouble(NormalizerColumns.LOG_NORMALIZER_HIGH_ORDINAL));
-      long newLow = Double.doubleToRawLongBits(row.getDouble(NormalizerColumns.LOG_NORMALIZER_LOW_ORDINAL));
-      UTF8String newStatus = row.getUTF8String(NormalizerColumns.STATUS_ORDINAL);
-      UTF8String newMode = row.getUTF8String(NormalizerColumns.MODE_ORDINAL);
-      if (normalizer != null && newCount == count && newMax == maxBits && newMaxCount == maxCount
-          && newHigh == highBits && newLow == lowBits && newTemperature == temperatureBits
-          && newStatus.equals(status) && newMode.equals(mode)) {
-        return this;
-      }
-      double t = Softmax.checkTemperature(Double.longBitsToDouble(newTemperature));
-      Normalizer restored = Normalizer.restore(
-          SoftmaxMode.parse(newMode.toString()),
-          parseStatus(newStatus.toString()),
-          newCount,
-          Double.longBitsToDouble(newMax),
-          newMaxCount,
-          Double.longBitsToDouble(newHigh),
-          Double.longBitsToDouble(newLow));
-      // Copies: the strings may point into a row buffer that Spark reuses.
-      mode = newMode.clone();
-      status = newStatus.clone();
-      temperatureBits = newTemperature;
-      temperature = t;
-      count = newCount;
-      maxBits = newMax;
-      maxCount = newMaxCount;
-      highBits = newHigh;
-      lowBits = newLow;
-      normalizer = restored;
-      return this;
-    }
+  /** The ordinal of a {@link Normalizer.Status} name, once per group. */
+  public static int statusOrdinal(UTF8String status) {
+    return parseStatus(status.toString()).ordinal();
+  }
+
+  /** A temperature read from a normalizers table, checked once per group. */
+  public static double checkedTemperature(double temperature) {
+    return Softmax.checkTemperature(temperature);
   }
 
   static Normalizer.Status parseStatus(String name) {

@@ -85,9 +85,9 @@ class ExactModeTest {
       Double lse = expectedSqlLogSumExp(normalizer);
       String where = path + ", group '" + group + "'";
       if (lse == null) {
-        assertThat((Object) row.getAs("lse")).as(where + ": logsumexp").isNull();
-        assertThat((Object) row.getAs("s")).as(where + ": state").isNull();
-        assertThat((Object) row.getAs("lse_of_state")).as(where + ": logsumexp_of_state").isNull();
+        assertThat(row.<Object>getAs("lse")).as(where + ": logsumexp").isNull();
+        assertThat(row.<Object>getAs("s")).as(where + ": state").isNull();
+        assertThat(row.<Object>getAs("lse_of_state")).as(where + ": logsumexp_of_state").isNull();
       } else {
         assertSameBits(row.getAs("lse"), lse, where + ": logsumexp");
         assertSameBits(row.getAs("lse_of_state"), lse, where + ": logsumexp_of_state");
@@ -188,7 +188,7 @@ class ExactModeTest {
     assertThat(normalizers).hasSize(1);
     assertThat((String) normalizers.get(0).getAs(NormalizerColumns.STATUS)).isEqualTo("EMPTY");
     assertThat((Long) normalizers.get(0).getAs(NormalizerColumns.COUNT)).isZero();
-    assertThat((Object) normalizers.get(0).getAs(NormalizerColumns.LOGSUMEXP)).isNull();
+    assertThat(normalizers.get(0).<Object>getAs(NormalizerColumns.LOGSUMEXP)).isNull();
   }
 
   @Test
@@ -249,7 +249,7 @@ class ExactModeTest {
     for (Row row : states) {
       LogSumExpAccumulator expectedState = accumulate(groups.get(key(row.getAs("g"))), 1.0, SoftmaxMode.EXACT);
       if (expectedState.isEmpty()) {
-        assertThat((Object) row.getAs("s")).isNull();
+        assertThat(row.<Object>getAs("s")).isNull();
       } else {
         assertThat((byte[]) row.getAs("s")).isEqualTo(expectedState.toBytes());
       }

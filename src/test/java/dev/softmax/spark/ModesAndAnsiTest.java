@@ -97,7 +97,7 @@ class ModesAndAnsiTest {
       Double x = row.getAs("x");
       String where = path + ", group '" + key(row.getAs("g")) + "', x " + x;
       if (x == null) {
-        assertThat((Object) row.getAs("prob")).as(where).isNull();
+        assertThat(row.<Object>getAs("prob")).as(where).isNull();
         continue;
       }
       Normalizer normalizer = expected.get(key(row.getAs("g")));

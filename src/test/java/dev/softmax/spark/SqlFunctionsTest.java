@@ -160,6 +160,16 @@ class SqlFunctionsTest {
   }
 
   @Test
+  void aggregatesWorkOverWindows() {
+    List<Row> mismatches = spark.sql("SELECT a.g FROM (SELECT g, logsumexp(x) AS lse FROM t GROUP BY g) a "
+        + "JOIN (SELECT DISTINCT g, logsumexp(x) OVER (PARTITION BY g) AS lse FROM t) w ON w.g <=> a.g "
+        + "JOIN (SELECT DISTINCT g, logsumexp_of_state(softmax_state_merge(s) OVER (PARTITION BY g)) AS lse FROM "
+        + "(SELECT DISTINCT g, id % 2, softmax_state(x) OVER (PARTITION BY g, id % 2) AS s FROM t)) m ON m.g <=> a.g "
+        + "WHERE NOT (w.lse <=> a.lse) OR NOT (m.lse <=> a.lse)").collectAsList();
+    assertThat(mismatches).as("groups whose window aggregates differ from GROUP BY").isEmpty();
+  }
+
+  @Test
   void nullArgumentsGiveNull() {
     Row row = spark.sql("SELECT softmax(1D, NULL), log_softmax(1D, NULL), logsumexp_of_state(NULL), "
         + "softmax(NULL, s), log_softmax(NULL, s), array_softmax(NULL), array_logsumexp(NULL) "

@@ -1,0 +1,231 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.math.BigDecimal;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.function.Supplier;
+import java.util.stream.DoubleStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The adversarial cases of DESIGN.md section 6 and more, in exact mode, against
+ * {@link ExactOracle} (BigDecimal at 50 digits, each result rounded once to double). prob and
+ * log_prob must be within 2 ulps on every row; logsumexp too, except where m + L cancels, where
+ * the documented absolute bound applies. Each case prints its measured maxima.
+ */
+class AdversarialCasesTest {
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                named("[1000, 2000, 3000] (the naive form gives NaN)", () -> new double[] {1000, 2000, 3000}),
+                named("[0, -40]", () -> new double[] {0, -40}),
+                named("[0.1, -700.3]", () -> new double[] {0.1, -700.3}),
+                named("[MAX, MAX]", () -> new double[] {Double.MAX_VALUE, Double.MAX_VALUE}),
+                named("[-MAX, MAX, 1e308, -1e308]", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 1e308, -1e308}),
+                named("[1e16, 1e16 + 2]", () -> new double[] {1e16, 1e16 + 2}),
+                named("[5e-324, 0.0, -0.0]", () -> new double[] {5e-324, 0.0, -0.0}),
+                named("subnormals", () -> new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE, -Double.MIN_VALUE, Double.MIN_NORMAL}),
+                named("single value", () -> new double[] {7.5}),
+                named("single -0.0", () -> new double[] {-0.0}),
+                named("ties at the max", () -> ties()),
+                named("60,000 sorted values in [0, 40)", () -> sorted(60_000, 0, 40)),
+                named("10,000 ascending in [-500, 500)", () -> sorted(10_000, -500, 500)),
+                named("[0] then 2^20 copies of -36", () -> manyTiny()),
+                named("binades below the max (x - m inexact)", () -> binades()),
+                named("one value 40 above 300 others", () -> oneAbove()),
+                named("anchor boundaries", () -> anchorBoundaries()),
+                named("x - m near -1024 (dropped anchors)", () -> dropBoundary()),
+                named("huge negative magnitudes", () -> hugeNegative()),
+                named("already log-probabilities (lse cancels)", () -> logProbabilities()),
+                named("[-ln2, -ln2] (lse cancels)", () -> new double[] {-Math.log(2), -Math.log(2)}),
+                named("-inf beside finite values", () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
+                named("x - m overflows", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 0.0}));
+    }
+
+    private static Arguments named(String name, Supplier<double[]> values) {
+        return Arguments.of(Named.of(name, values));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void exactModeIsWithinTwoUlpsOfTheOracle(Supplier<double[]> values) {
+        double[] x = values.get();
+        ExactOracle.Reference expected = ExactOracle.softmax(x);
+        Normalizer normalizer = ExactLogSumExp.of(x).finish();
+        Accuracy accuracy = Accuracy.measure(normalizer, x, expected);
+        System.out.println(accuracy);
+        assertThat(accuracy.maxProbUlps).as("prob ulps").isLessThanOrEqualTo(2);
+        assertThat(accuracy.maxLogProbUlps).as("log_prob ulps").isLessThanOrEqualTo(2);
+        accuracy.assertLogSumExp();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void rowWiseFunctionsAgreeWithTheAccumulator(Supplier<double[]> values) {
+        double[] x = values.get();
+        Normalizer normalizer = ExactLogSumExp.of(x).finish();
+        double[] prob = Softmax.softmax(x);
+        double[] logProb = Softmax.logSoftmax(x);
+        for (int i = 0; i < x.length; i++) {
+            assertThat(prob[i]).isEqualTo(normalizer.prob(x[i]));
+            assertThat(logProb[i]).isEqualTo(normalizer.logProb(x[i]));
+        }
+        assertThat(Softmax.logSumExp(x)).isEqualTo(normalizer.logSumExp());
+    }
+
+    /** Measured error of one case against the oracle. */
+    static final class Accuracy {
+        final long maxProbUlps;
+        final long maxLogProbUlps;
+        final long logSumExpUlps;
+        final double logSumExp;
+        final BigDecimal exactLogSumExp;
+        final BigDecimal logNormalizer;
+
+        private Accuracy(long maxProbUlps, long maxLogProbUlps, long logSumExpUlps, double logSumExp,
+                         BigDecimal exactLogSumExp, BigDecimal logNormalizer) {
+            this.maxProbUlps = maxProbUlps;
+            this.maxLogProbUlps = maxLogProbUlps;
+            this.logSumExpUlps = logSumExpUlps;
+            this.logSumExp = logSumExp;
+            this.exactLogSumExp = exactLogSumExp;
+            this.logNormalizer = logNormalizer;
+        }
+
+        static Accuracy measure(Normalizer normalizer, double[] x, ExactOracle.Reference expected) {
+            long prob = 0;
+            long logProb = 0;
+            // distinct values only: the same x gives the same output
+            double[] distinct = DoubleStream.of(x).distinct().toArray();
+            for (double v : distinct) {
+                int i = indexOf(x, v);
+                prob = Math.max(prob, ExactOracle.ulpDistance(expected.prob()[i], normalizer.prob(v)));
+                logProb = Math.max(logProb, ExactOracle.ulpDistance(expected.logProb()[i], normalizer.logProb(v)));
+            }
+            BigDecimal exactLse = expected.logNormalizer() == null ? null
+                    : new BigDecimal(expected.max()).add(expected.logNormalizer());
+            return new Accuracy(prob, logProb, ExactOracle.ulpDistance(expected.logSumExp(), normalizer.logSumExp()),
+                    normalizer.logSumExp(), exactLse, expected.logNormalizer());
+        }
+
+        private static int indexOf(double[] x, double v) {
+            for (int i = 0; i < x.length; i++) {
+                if (Double.doubleToLongBits(x[i]) == Double.doubleToLongBits(v)) {
+                    return i;
+                }
+            }
+            throw new AssertionError();
+        }
+
+        /** Where m + L cancels, lse is only absolutely accurate: |error| <= 2^-70 L. */
+        boolean cancels() {
+            return logNormalizer != null && Math.abs(logSumExp) < 0x1p-20 * logNormalizer.doubleValue();
+        }
+
+        void assertLogSumExp() {
+            if (cancels()) {
+                double bound = 0x1p-70 * logNormalizer.doubleValue();
+                assertThat(ExactOracle.absoluteError(logSumExp, exactLogSumExp))
+                        .as("absolute error of a cancelling logsumexp").isLessThanOrEqualTo(bound);
+            } else {
+                assertThat(logSumExpUlps).as("logsumexp ulps").isLessThanOrEqualTo(2);
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "max ulps: prob " + maxProbUlps + ", log_prob " + maxLogProbUlps + ", logsumexp "
+                    + (cancels() ? "cancels (absolute error " + ExactOracle.absoluteError(logSumExp, exactLogSumExp)
+                    + " = 2^" + Math.round(Math.log(ExactOracle.absoluteError(logSumExp, exactLogSumExp)
+                    / logNormalizer.doubleValue()) / Math.log(2)) + " L)" : logSumExpUlps);
+        }
+    }
+
+    static double[] ties() {
+        double[] x = new double[1010];
+        Arrays.fill(x, 0, 1000, 2.5);
+        Arrays.fill(x, 1000, 1010, 1.0);
+        return x;
+    }
+
+    static double[] sorted(int n, double from, double to) {
+        Random random = new Random(42);
+        double[] x = new double[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = from + (to - from) * random.nextDouble();
+        }
+        Arrays.sort(x);
+        return x;
+    }
+
+    static double[] manyTiny() {
+        double[] x = new double[1 + (1 << 20)];
+        Arrays.fill(x, -36);
+        x[0] = 0;
+        return x;
+    }
+
+    static double[] binades() {
+        Random random = new Random(7);
+        double m = 1e10 + 0.5;
+        double[] x = new double[2000];
+        x[0] = m;
+        for (int i = 1; i < x.length; i++) {
+            double offset = Math.scalb(1 + random.nextDouble(), random.nextInt(80) - 40);
+            x[i] = m - offset;
+        }
+        return x;
+    }
+
+    static double[] oneAbove() {
+        double[] x = new double[301];
+        x[0] = 40;
+        Random random = new Random(3);
+        for (int i = 1; i < x.length; i++) {
+            x[i] = random.nextDouble() * 1e-3;
+        }
+        return x;
+    }
+
+    static double[] anchorBoundaries() {
+        double[] x = new double[16];
+        int i = 0;
+        for (double q = -3; q <= 4; q++) {
+            x[i++] = 512 * q + 256;
+            x[i++] = Math.nextDown(512 * q - 256);
+        }
+        return x;
+    }
+
+    static double[] dropBoundary() {
+        double m = 256 * 3 - 1e-9;
+        return new double[] {m, m - 1023, m - 1024.5, m - 1100, m - 800, m - 745, m - 700, m - 1};
+    }
+
+    static double[] hugeNegative() {
+        Random random = new Random(11);
+        double[] x = new double[500];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = -1e300 * (1 + random.nextDouble() * 1e-297);
+        }
+        return x;
+    }
+
+    static double[] logProbabilities() {
+        Random random = new Random(5);
+        double[] z = new double[1000];
+        for (int i = 0; i < z.length; i++) {
+            z[i] = random.nextGaussian() * 3;
+        }
+        return ExactOracle.softmax(z).logProb();
+    }
+}

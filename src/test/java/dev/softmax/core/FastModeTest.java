@@ -1,0 +1,50 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** Why the exact mode exists, on record; and the fast mode's accuracy where it is good. */
+class FastModeTest {
+
+    @Test
+    void theNaiveFormulaOverflows() {
+        double[] x = {1000, 2000, 3000};
+        double sum = 0;
+        for (double v : x) {
+            sum += Math.exp(v);
+        }
+        assertThat(Math.exp(3000) / sum).isNaN(); // inf / inf
+        assertThat(Softmax.softmax(x, 1, SoftmaxMode.FAST)).containsExactly(0.0, 0.0, 1.0);
+        assertThat(Softmax.softmax(x)).containsExactly(0.0, 0.0, 1.0);
+    }
+
+    @Test
+    void fastModeDriftsBeyondTwoUlpsOnALongAscendingRun() {
+        double[] x = AdversarialCasesTest.sorted(60_000, 0, 40); // a rescale at every value
+        ExactOracle.Reference expected = ExactOracle.softmax(x);
+        AdversarialCasesTest.Accuracy fast = AdversarialCasesTest.Accuracy.measure(FastLogSumExp.of(x).finish(), x, expected);
+        AdversarialCasesTest.Accuracy exact = AdversarialCasesTest.Accuracy.measure(ExactLogSumExp.of(x).finish(), x, expected);
+        System.out.println("ascending run, fast mode " + fast + "; exact mode " + exact);
+        assertThat(fast.maxProbUlps).isGreaterThan(2);
+        assertThat(exact.maxProbUlps).isLessThanOrEqualTo(2);
+    }
+
+    @Test
+    void fastModeIsCloseOnSmallUnitScaleData() {
+        Random random = new Random(5);
+        long worst = 0;
+        for (int trial = 0; trial < 50; trial++) {
+            double[] x = random.doubles(100, -5, 5).toArray();
+            ExactOracle.Reference expected = ExactOracle.softmax(x);
+            AdversarialCasesTest.Accuracy fast = AdversarialCasesTest.Accuracy.measure(FastLogSumExp.of(x).finish(), x, expected);
+            worst = Math.max(worst, Math.max(fast.maxProbUlps, fast.maxLogProbUlps));
+        }
+        System.out.println("fast mode, 100 values in [-5, 5): max " + worst + " ulps");
+        assertThat(worst).isLessThan(1000);
+    }
+}

@@ -1,0 +1,146 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The serialized state: format version 1 stays readable, sizes are bounded, bad bytes are refused. */
+class StateFormatTest {
+    private static final HexFormat HEX = HexFormat.of();
+
+    /**
+     * Golden states written by release 0.1.0 (format version 1). They must read back, give the
+     * same normalizer as the values they were made from, and re-serialize to the same bytes.
+     * The bins hold the bits of the exp kernel, so this test also pins the kernel: a change to
+     * any bit of a term is a new format version (stored states would no longer merge exactly).
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "exact, 010103053ff8000000000000020a055fe000007fb8edc561a4432d1945486f000000090204b78b7c001a48fb345d1d655b000154c50000, 1.5 -2.0 1.5 -700.25 -Infinity",
+        "exact, 010101014008000000000000010a057c000000bdfc5376b105f2d415e5bf6f0000001400000000, 3.0",
+        "exact, 01010000, ''",
+        "exact, 01010d034000000000000000010a05a0000000e8eed02d376b730c63992e350000000700000000, NaN 2.0 Infinity",
+        "fast, 010203053ff80000000000000240003dd82031c9ff, 1.5 -2.0 1.5 -700.25 -Infinity"})
+    void formatVersionOneStaysReadable(String mode, String hex, String values) {
+        byte[] golden = HEX.parseHex(hex);
+        double[] x = values.isEmpty() ? new double[0]
+                : java.util.Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        LogSumExpAccumulator fromValues = SoftmaxMode.parse(mode).newAccumulator();
+        fromValues.acceptAll(x);
+
+        LogSumExpAccumulator read = LogSumExpAccumulator.fromBytes(golden, SoftmaxMode.parse(mode));
+
+        assertThat(read.finish()).isEqualTo(fromValues.finish());
+        assertThat(read.toBytes()).isEqualTo(golden);
+        assertThat(fromValues.toBytes()).isEqualTo(golden);
+    }
+
+    @Test
+    void oneValueTakesAtMost64BytesInExactMode() {
+        Random random = new Random(1);
+        int largest = 0;
+        for (int i = 0; i < 10_000; i++) {
+            double x = Math.scalb(random.nextDouble(), random.nextInt(2090) - 1070) * (random.nextBoolean() ? 1 : -1);
+            largest = Math.max(largest, ExactLogSumExp.of(x).toBytes().length);
+        }
+        assertThat(largest).isLessThanOrEqualTo(64).isLessThanOrEqualTo(47);
+    }
+
+    @Test
+    void theLargestStateIsBounded() {
+        // every bin of the three anchors non-zero, long counts: the documented 373 bytes at most
+        Random random = new Random(2);
+        int largest = 0;
+        for (int trial = 0; trial < 20; trial++) {
+            ExactLogSumExp acc = ExactLogSumExp.create();
+            double top = 512 * 100 + random.nextDouble() * 200;
+            for (int i = 0; i < 5000; i++) {
+                acc.accept(top - random.nextDouble() * 1500);
+            }
+            largest = Math.max(largest, acc.toBytes().length);
+        }
+        assertThat(largest).isLessThanOrEqualTo(373);
+    }
+
+    @Test
+    void truncatedStatesAreRefused() {
+        byte[] bytes = ExactLogSumExp.of(1, 2, 3, -1000, Double.NaN).toBytes();
+        for (int length = 0; length < bytes.length; length++) {
+            byte[] truncated = java.util.Arrays.copyOf(bytes, length);
+            assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(truncated)).isInstanceOf(SoftmaxException.class);
+        }
+        byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+        assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(longer))
+                .isInstanceOf(SoftmaxException.class).hasMessageContaining("expected " + bytes.length + " bytes");
+    }
+
+    @Test
+    void otherVersionsAndModesSayWhatWasExpected() {
+        byte[] exact = ExactLogSumExp.of(1, 2).toBytes();
+        byte[] fast = FastLogSumExp.of(1, 2).toBytes();
+        exact[0] = 2;
+        assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(exact))
+                .isInstanceOf(SoftmaxException.class).hasMessageContaining("expected format version 1, actual 2");
+        assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(fast, SoftmaxMode.EXACT))
+                .isInstanceOf(SoftmaxException.class).hasMessageContaining("expected mode exact, actual fast");
+        assertThatThrownBy(() -> ExactLogSumExp.create().combine(FastLogSumExp.create()))
+                .isInstanceOf(SoftmaxException.class).hasMessageContaining("expected mode exact, actual fast");
+        assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(null)).isInstanceOf(SoftmaxException.class);
+    }
+
+    @Test
+    void foreignBytesAreRefused() {
+        byte[][] foreign = {
+            new byte[0],
+            "hello, world".getBytes(StandardCharsets.UTF_8),
+            HEX.parseHex("aced0005737200"), // Java serialization
+            HEX.parseHex("504b0304"), // zip
+            HEX.parseHex("0101ff03"), // unknown flags
+            HEX.parseHex("01010100"), // finite flag with count 0
+            HEX.parseHex("01010101" + "7ff0000000000000" + "01" + "0000" + "0000" + "0000"), // infinite max
+            HEX.parseHex("01010101" + "4008000000000000" + "01" + "0000" + "0000" + "0000"), // no term for the max
+            HEX.parseHex("01010101" + "4008000000000000" + "01" + "1a05" + "0000000100000001000000010000000100000001" + "0000" + "0000"),
+        };
+        for (byte[] bytes : foreign) {
+            assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(bytes))
+                    .as(HEX.formatHex(bytes)).isInstanceOf(SoftmaxException.class);
+        }
+    }
+
+    @Test
+    void randomCorruptionIsRefusedOrReadsAsAValidState() {
+        Random random = new Random(3);
+        byte[] valid = ExactLogSumExp.of(1.5, -3, 800, 799.5, -1e5).toBytes();
+        int refused = 0;
+        for (int trial = 0; trial < 20_000; trial++) {
+            byte[] bytes = trial % 2 == 0 ? valid.clone() : new byte[random.nextInt(80)];
+            if (trial % 2 == 0) {
+                bytes[random.nextInt(bytes.length)] ^= (byte) (1 << random.nextInt(8));
+            } else {
+                random.nextBytes(bytes);
+                if (bytes.length > 1) {
+                    bytes[0] = 1;
+                    bytes[1] = (byte) (1 + random.nextInt(2));
+                }
+            }
+            try {
+                LogSumExpAccumulator state = LogSumExpAccumulator.fromBytes(bytes);
+                // accepted: it must then be a consistent state that finishes and re-serializes
+                assertThat(state.toBytes()).isEqualTo(bytes);
+                state.finish();
+            } catch (SoftmaxException expected) {
+                refused++;
+            }
+        }
+        assertThat(refused).isGreaterThan(10_000); // bit flips inside bins are valid states
+    }
+}

@@ -1,0 +1,137 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core.benchmark;
+
+import dev.softmax.core.ExactLogSumExp;
+import dev.softmax.core.FastLogSumExp;
+import dev.softmax.core.Normalizer;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Costs of the numeric core, in ns per element over 10^6 standard-normal doubles (the bare
+ * {@code Math.exp} sum loop is the baseline of the same run), and per combine and per finish.
+ * Run: {@code mvn -Pjmh test-compile exec:exec} (see README, Performance).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "-Xmx1g")
+public class CoreBenchmark {
+    private static final int N = 1_000_000;
+
+    private double[] values;
+    private Normalizer exactNormalizer;
+    private Normalizer fastNormalizer;
+    private ExactLogSumExp exactPartA;
+    private ExactLogSumExp exactPartB;
+    private FastLogSumExp fastPartA;
+    private FastLogSumExp fastPartB;
+    private ExactLogSumExp typicalGroup;
+
+    @Setup
+    public void setUp() {
+        Random random = new Random(42);
+        values = new double[N];
+        for (int i = 0; i < N; i++) {
+            values[i] = random.nextGaussian();
+        }
+        exactNormalizer = ExactLogSumExp.of(values).finish();
+        fastNormalizer = FastLogSumExp.of(values).finish();
+        exactPartA = ExactLogSumExp.of(java.util.Arrays.copyOf(values, 1000));
+        exactPartB = ExactLogSumExp.of(java.util.Arrays.copyOfRange(values, 1000, 2000));
+        fastPartA = FastLogSumExp.of(java.util.Arrays.copyOf(values, 1000));
+        fastPartB = FastLogSumExp.of(java.util.Arrays.copyOfRange(values, 1000, 2000));
+        typicalGroup = ExactLogSumExp.of(java.util.Arrays.copyOf(values, 20));
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public double mathExpSum() {
+        double sum = 0;
+        for (double x : values) {
+            sum += Math.exp(x);
+        }
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public Object fastFold() {
+        FastLogSumExp acc = FastLogSumExp.create();
+        for (double x : values) {
+            acc.accept(x);
+        }
+        return acc;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public Object exactFold() {
+        ExactLogSumExp acc = ExactLogSumExp.create();
+        for (double x : values) {
+            acc.accept(x);
+        }
+        return acc;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public double exactOutputs() {
+        double sum = 0;
+        for (double x : values) {
+            sum += exactNormalizer.prob(x) + exactNormalizer.logProb(x);
+        }
+        return sum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public double fastOutputs() {
+        double sum = 0;
+        for (double x : values) {
+            sum += fastNormalizer.prob(x) + fastNormalizer.logProb(x);
+        }
+        return sum;
+    }
+
+    /** Includes a copy of the left state (84 longs), as an aggregation buffer would not. */
+    @Benchmark
+    public Object exactCombine() {
+        return exactPartA.copy().combine(exactPartB);
+    }
+
+    @Benchmark
+    public Object fastCombine() {
+        return FastLogSumExp.create().combine(fastPartA).combine(fastPartB);
+    }
+
+    @Benchmark
+    public Object exactFinishTypicalGroup() {
+        return typicalGroup.finish();
+    }
+
+    @Benchmark
+    public Object exactFinishMillionValues() {
+        return exactPartA.finish();
+    }
+
+    @Benchmark
+    public Object exactSerializeRoundTrip() {
+        return dev.softmax.core.LogSumExpAccumulator.fromBytes(exactPartA.toBytes());
+    }
+}
