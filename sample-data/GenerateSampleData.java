@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

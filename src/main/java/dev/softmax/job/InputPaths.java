@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.job;
 
 import dev.softmax.core.SoftmaxException;

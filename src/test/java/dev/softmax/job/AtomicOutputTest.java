@@ -1,7 +1,11 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.softmax.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,7 +50,7 @@ class AtomicOutputTest {
     @Test
     void aBadFileFoundLateFailsWithExitOneAndKeepsTheOldOutput() throws IOException {
         Path parquetInput = dir.resolve("parquet-in");
-        JobTestSpark.session().read().option("header", "true").option("inferSchema", "true").csv(input.toString())
+        SharedSpark.root().read().option("header", "true").option("inferSchema", "true").csv(input.toString())
                 .write().parquet(parquetInput.toString());
         Files.writeString(parquetInput.resolve("part-99999-broken.parquet"), "PAR1 this is not parquet PAR1");
         JobRunner.Result result = JobRunner.run("--input", parquetInput.toString(), "--value-column", "score",

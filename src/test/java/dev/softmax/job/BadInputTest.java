@@ -1,7 +1,11 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.softmax.spark.SharedSpark;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -156,7 +160,7 @@ class BadInputTest {
                 "q1,d3,0.5,extra");
         JobRunner.run("--input", file.toString(), "--value-column", "score", "--output", output(),
                 "--bad-rows", dir.resolve("bad").toString()).succeeded();
-        Dataset<Row> bad = JobTestSpark.session().read().option("header", "true").csv(dir.resolve("bad").toString());
+        Dataset<Row> bad = SharedSpark.root().read().option("header", "true").csv(dir.resolve("bad").toString());
         Row row = bad.head();
         assertThat(row.<String>getAs(ParsedInput.BAD_ROW_TEXT)).isEqualTo("q1,d3,0.5,extra");
         assertThat(row.<String>getAs(ParsedInput.BAD_ROW_REASON)).isEqualTo("malformed line");
@@ -164,7 +168,7 @@ class BadInputTest {
 
     @Test
     void stringValueColumnInParquetIsParsedAndBadValuesAreBadRows() {
-        SparkSession spark = JobTestSpark.session();
+        SparkSession spark = SharedSpark.root();
         StructType schema = new StructType().add("id", DataTypes.IntegerType).add("score", DataTypes.StringType);
         Path parquet = dir.resolve("in/scores.parquet");
         spark.createDataFrame(List.of(
@@ -234,7 +238,7 @@ class BadInputTest {
         Path parquetOut = dir.resolve("out-parquet");
         JobRunner.run("--input", file.toString(), "--value-column", "score", "--output", parquetOut.toString(),
                 "--output-format", "parquet").succeeded();
-        Dataset<Row> empty = JobTestSpark.session().read().parquet(parquetOut.toString());
+        Dataset<Row> empty = SharedSpark.root().read().parquet(parquetOut.toString());
         assertThat(empty.columns()).containsExactly("query_id", "doc_id", "score", "prob", "log_prob");
         assertThat(empty.schema().apply("prob").dataType()).isEqualTo(DataTypes.DoubleType);
         assertThat(empty.count()).isZero();

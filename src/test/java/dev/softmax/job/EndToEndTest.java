@@ -1,3 +1,6 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -5,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.softmax.core.LogSumExpAccumulator;
 import dev.softmax.core.Normalizer;
 import dev.softmax.core.SoftmaxMode;
+import dev.softmax.spark.SharedSpark;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -127,7 +131,7 @@ class EndToEndTest {
     @Test
     void retrievalScoresParquetMatchTheCoreBitForBit() throws IOException {
         List<InputRow> input = sample(RETRIEVAL);
-        SparkSession spark = JobTestSpark.session();
+        SparkSession spark = SharedSpark.root();
         StructType schema = new StructType().add("query_id", DataTypes.StringType)
                 .add("doc_id", DataTypes.StringType).add("score", DataTypes.DoubleType);
         List<Row> rows = new ArrayList<>();
@@ -166,7 +170,7 @@ class EndToEndTest {
                 "--temperature", "2", "--output", out.toString(), "--output-format", "parquet",
                 "--conf", "spark.sql.files.maxPartitionBytes=8192").succeeded();
         Map<String, double[]> expected = reference(input, 2.0, SoftmaxMode.EXACT);
-        List<Row> written = JobTestSpark.session().read().parquet(out.toString()).collectAsList();
+        List<Row> written = SharedSpark.root().read().parquet(out.toString()).collectAsList();
         assertThat(written).hasSize(3000);
         for (Row row : written) {
             String key = row.getString(0) + "/" + row.getString(1);
@@ -190,8 +194,8 @@ class EndToEndTest {
         StructType schema = new StructType().add("example_id", DataTypes.StringType)
                 .add("class", DataTypes.StringType).add("logit", DataTypes.DoubleType)
                 .add("log_prob", DataTypes.DoubleType);
-        List<Row> written = JobTestSpark.session().read().schema(schema).json(out.toString()).collectAsList();
-        assertThat(JobTestSpark.session().read().json(out.toString()).columns())
+        List<Row> written = SharedSpark.root().read().schema(schema).json(out.toString()).collectAsList();
+        assertThat(SharedSpark.root().read().json(out.toString()).columns())
                 .containsExactlyInAnyOrder("example_id", "class", "logit", "log_prob");
         assertThat(written).hasSize(3000);
         for (Row row : written) {

@@ -1,7 +1,11 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.softmax.spark.SharedSpark;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -48,7 +52,7 @@ class FormatsTest {
 
         JobRunner.run("--input", file.toString(), "--value-column", "score", "--output", dir.resolve("out").toString(),
                 "--bad-rows", dir.resolve("bad").toString()).succeeded();
-        SparkSession spark = JobTestSpark.session();
+        SparkSession spark = SharedSpark.root();
         List<Row> out = spark.read().json(dir.resolve("out").toString()).orderBy("id").collectAsList();
         assertThat(out).extracting(r -> r.<Long>getAs("id")).containsExactly(1L, 2L, 4L);
         assertThat(out).extracting(r -> r.<Double>getAs("prob")).containsExactly(0.5, 0.0, 0.5);
@@ -58,7 +62,7 @@ class FormatsTest {
 
     @Test
     void orcInAndOut() {
-        SparkSession spark = JobTestSpark.session();
+        SparkSession spark = SharedSpark.root();
         Path orc = dir.resolve("in-orc");
         spark.range(6).selectExpr("id % 2 AS g", "CAST(id AS INT) AS x").write().orc(orc.toString());
         JobRunner.Result result = JobRunner.run("--input", orc.toString(), "--value-column", "x", "--group-by", "g",

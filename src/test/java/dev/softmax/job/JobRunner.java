@@ -1,7 +1,11 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
 package dev.softmax.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.softmax.spark.SharedSpark;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -51,7 +55,7 @@ final class JobRunner {
     private static Result runIn(boolean withSession, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int code = SoftmaxJob.run(withSession ? JobTestSpark.session() : null, new PrintWriter(out),
+        int code = SoftmaxJob.run(withSession ? SharedSpark.root() : null, new PrintWriter(out),
                 new PrintWriter(err), args);
         return new Result(code, out.toString(), err.toString());
     }

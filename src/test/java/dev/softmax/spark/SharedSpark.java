@@ -9,15 +9,17 @@ import org.apache.spark.sql.SparkSession;
 /**
  * The one local SparkSession of the test JVM (one SparkContext per JVM, DESIGN.md section 5):
  * created on first use, stopped by a shutdown hook. Each test class takes its own
- * {@link #newSession()} (own conf, temp views and functions; shared SparkContext).
+ * {@link #newSession()} (own conf, temp views and functions; shared SparkContext). The job's
+ * tests use it too: {@code SoftmaxJob.run(SharedSpark.root(), ...)} works in a new session of it.
  */
-final class SharedSpark {
+public final class SharedSpark {
 
     private static SparkSession root;
 
     private SharedSpark() {}
 
-    static synchronized SparkSession root() {
+    /** The shared session itself. */
+    public static synchronized SparkSession root() {
         if (root == null) {
             File warehouse = new File("target/spark-warehouse").getAbsoluteFile();
             root = SparkSession.builder()
@@ -36,7 +38,7 @@ final class SharedSpark {
     }
 
     /** A fresh session over the shared SparkContext. */
-    static SparkSession newSession() {
+    public static SparkSession newSession() {
         return root().newSession();
     }
 }
