@@ -161,8 +161,33 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         int n = ExactMath.expScaled(r, 0.0, term);
         deposit(target, offset, term[0], n);
         if (Math.abs(term[1]) >= 0x1p-80 * term[0]) {
-            deposit(target, offset, term[1], n);
+            depositLow(target, offset, term[1], n);
         }
+    }
+
+    /**
+     * Adds the top 32 of the 53 significant bits of v * 2^n (the low part of a term, below
+     * 2^-52 of the high part): two chunks instead of three, and the term stays exact to 2^-85,
+     * beyond the kernel's own error. Truncated towards zero, the same way for the same x. v is
+     * never zero or subnormal here (depositTerm skips a low part below 2^-80 of the high part).
+     */
+    private static void depositLow(long[] bins, int offset, double v, int n) {
+        long bits = Double.doubleToRawLongBits(v);
+        int biased = (int) (bits >>> 52) & 0x7ff;
+        long significand = ((bits & 0xfffffffffffffL) | 0x10000000000000L) >>> 21;
+        int shift = biased - 1075 + 21 + n + GRID_OFFSET;
+        if (shift < 0) { // terms near e^-256: the grid still keeps them to 2^-78
+            if (shift <= -32) {
+                return;
+            }
+            significand >>>= -shift;
+            shift = 0;
+        }
+        long sign = bits >> 63;
+        int i = offset + (shift >>> 5);
+        long shifted = significand << (shift & 31); // below 2^63
+        bins[i] += ((shifted & MASK32) ^ sign) - sign;
+        bins[i + 1] += ((shifted >>> 32) ^ sign) - sign;
     }
 
     /**
