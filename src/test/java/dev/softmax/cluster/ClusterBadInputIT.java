@@ -92,7 +92,7 @@ class ClusterBadInputIT {
         Files.write(victim, Arrays.copyOf(bytes, bytes.length / 2));
         Path out = dir.resolve("out");
 
-        SparkApp.Result result = cluster.submit("bad-truncated-parquet", List.of(), parquetArgs(in, out)).await();
+        SparkApp.Result result = cluster.submitLight("bad-truncated-parquet", List.of(), parquetArgs(in, out)).await();
 
         assertThat(badInputLine(result)).startsWith("softmax: --input: cannot read ")
                 .contains(victim.getFileName().toString());
@@ -123,7 +123,7 @@ class ClusterBadInputIT {
         assertThat(victim).as("the file holding the marked value").isNotNull();
         Path out = dir.resolve("out");
 
-        SparkApp.Result result = cluster.submit("bad-corrupted-parquet", List.of(), parquetArgs(in, out)).await();
+        SparkApp.Result result = cluster.submitLight("bad-corrupted-parquet", List.of(), parquetArgs(in, out)).await();
 
         assertThat(badInputLine(result)).startsWith("softmax: --input: cannot read ")
                 .contains(victim.getFileName().toString()).contains("CRC checksum verification failed");
@@ -163,7 +163,7 @@ class ClusterBadInputIT {
         String lastLine = new String(sample, lineStart, 8, StandardCharsets.UTF_8);
         Path out = dir.resolve("out");
 
-        SparkApp.Result result = cluster.submit("bad-truncated-csv", List.of(), csvArgs(in, out)).await();
+        SparkApp.Result result = cluster.submitLight("bad-truncated-csv", List.of(), csvArgs(in, out)).await();
 
         assertThat(badInputLine(result)).isEqualTo("softmax: bad row in " + in.toUri()
                 + ": malformed line '" + lastLine + "'; 1 bad row in all, nothing written"
@@ -184,7 +184,7 @@ class ClusterBadInputIT {
         Files.write(in, sample);
         Path out = dir.resolve("out");
 
-        SparkApp.Result result = cluster.submit("bad-corrupted-csv", List.of(), csvArgs(in, out)).await();
+        SparkApp.Result result = cluster.submitLight("bad-corrupted-csv", List.of(), csvArgs(in, out)).await();
 
         assertThat(badInputLine(result)).startsWith("softmax: bad row in ").contains("scores.csv")
                 .endsWith("1 bad row in all, nothing written (pass --bad-rows DIR to set them aside and go on)");
@@ -234,7 +234,7 @@ class ClusterBadInputIT {
         Path reference = dir.resolve("reference");
         ClusterData.runLocal(csvArgs(clean, reference));
 
-        SparkApp.Result result = cluster.submit("bad-huge-line", List.of(),
+        SparkApp.Result result = cluster.submitLight("bad-huge-line", List.of(),
                 csvArgs(in, out, "--bad-rows", bad.toString())).await().succeeded();
 
         assertThat(result.out()).contains("input rows    2369 (4 with a null score, 1 bad)");
@@ -273,7 +273,7 @@ class ClusterBadInputIT {
             victim = file;
         }
         Path out = dir.resolve("out");
-        SparkApp app = cluster.submit("bad-deleted-file", ClusterData.GENERATED_CONF, List.of("--input", in.toString(),
+        SparkApp app = cluster.submitLight("bad-deleted-file", ClusterData.GENERATED_CONF, List.of("--input", in.toString(),
                 "--value-column", "x", "--group-by", "g", "--output", out.toString()));
 
         SparkApp.Stage reading = app.awaitStage("the stage reading the 16 files", Duration.ofMinutes(3),

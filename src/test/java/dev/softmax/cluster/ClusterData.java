@@ -133,7 +133,7 @@ final class ClusterData {
     /**
      * A generated table (Parquet, {@value #FILES} files of the test JVM's local session, from
      * hashes of the row number: the same rows on every run), written on first use and reused
-     * while target/ holds it (with the same definition, kept in a file _DEFINITION beside it). 20,000 hashed groups {@code g00000..g19999}, one group
+     * while target/ holds it (with the same definition, kept in a file _DEFINITION beside it). 2,000 hashed groups {@code g0000..g1999}, one group
      * {@code hot} with a tenth of all rows (in every file, so its partial states merge across
      * tasks), a few rows with a null key, a group of -inf only; values over [-20, 20),
      * [-700, 700), [0, 0.001), down to -1e300, small integers (ties), one NaN, one +inf, some
