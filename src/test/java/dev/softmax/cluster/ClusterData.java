@@ -172,7 +172,7 @@ final class ClusterData {
         Reference reference = REFERENCES.get(table);
         if (reference == null) {
             Path out = dataRoot().resolve("reference-" + table.dirName);
-            String summary = runLocal(generatedArgs(table, out));
+            String summary = runLocal(generatedArgs(table, out)).out();
             reference = new Reference(out, Outputs.fingerprint(out), summary);
             REFERENCES.put(table, reference);
         }
@@ -189,8 +189,12 @@ final class ClusterData {
         return sampleReference;
     }
 
-    /** Runs the job in this JVM on the local[2] session; returns its summary, fails on a non-zero exit. */
-    static String runLocal(List<String> args) {
+    /** What a run of the job in this JVM printed: the summary (stdout) and its notices (stderr). */
+    record LocalRun(String out, String err) {
+    }
+
+    /** Runs the job in this JVM on the local[2] session; fails on a non-zero exit. */
+    static LocalRun runLocal(List<String> args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         long start = System.nanoTime();
@@ -201,7 +205,7 @@ final class ClusterData {
         }
         System.err.printf("cluster tests: local-mode reference %s in %.1f s%n", args.get(args.indexOf("--output") + 1),
                 (System.nanoTime() - start) / 1e9);
-        return out.toString();
+        return new LocalRun(out.toString(), err.toString());
     }
 
     /** The summary lines that must agree between two runs of the same input (not time, not output path). */
