@@ -171,6 +171,8 @@ final class BenchmarkPlans {
                                 df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g"))),
                         new Plan("softmax-fast", "softmax(df) fast", Kind.PROJECT,
                                 df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g").mode(SoftmaxMode.FAST))),
+                        new Plan("softmax-exact-broadcast", "softmax(df) exact, broadcastThreshold(1 GiB)", Kind.PROJECT,
+                                df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(1L << 30))),
                         new Plan("sql-exact", "SQL softmax(x, state) exact, BROADCAST join", Kind.PROJECT,
                                 df -> sql(df, SoftmaxMode.EXACT, "SELECT /*+ BROADCAST(s) */ t.g, t.x, softmax(t.x, s.state) AS prob"
                                         + " FROM " + VIEW + " t JOIN (SELECT g, softmax_state(x) AS state FROM " + VIEW

@@ -57,7 +57,7 @@ final class BenchmarkReport {
     static final String CSV = "spark-benchmark.csv";
 
     /** How the run was made, for the report's header. */
-    record Settings(String master, long rows, long keys, double skew, int warmup, int reps, long seed,
+    record Settings(String master, long rows, long groupedRows, long keys, double skew, int warmup, int reps, long seed,
             Map<Data, String> data, String loadBefore, String loadAfter, double totalSeconds, long maxHeap,
             String conf) {}
 
@@ -124,9 +124,10 @@ final class BenchmarkReport {
                 settings.totalSeconds()));
         md.append(String.format(Locale.ROOT, "Load average (1, 5, 15 min) before: %s; after: %s.%n%n",
                 settings.loadBefore(), settings.loadAfter()));
-        md.append(String.format(Locale.ROOT, "Data (seed %d): x uniform in [-20, 20); grouped: %,d keys, "
-                + "uniform; skew: key 0 holds %.0f%% of the rows, the rest uniform over the other keys.",
-                settings.seed(), settings.keys(), 100 * settings.skew()));
+        md.append(String.format(Locale.ROOT, "Data (seed %d): x uniform in [-20, 20); global: %,d rows; grouped: "
+                + "%,d rows, keys uniform over %,d; skew: as grouped, but key 0 holds %.0f%% of the rows, the rest "
+                + "uniform over the other keys.", settings.seed(), settings.rows(), settings.groupedRows(), settings.keys(),
+                100 * settings.skew()));
         for (Map.Entry<Data, String> data : settings.data().entrySet()) {
             md.append(' ').append(capitalized(data.getKey().name().toLowerCase(Locale.ROOT))).append(": ")
                     .append(data.getValue()).append('.');
@@ -247,9 +248,10 @@ final class BenchmarkReport {
         g.drawString(String.format(Locale.ROOT, "spark-softmax on Spark %s: median time per plan (s), ratio to the "
                 + "workload's baseline (grey)", org.apache.spark.package$.MODULE$.SPARK_VERSION()), 12, 24);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        g.drawString(String.format(Locale.ROOT, "%s, %s, %,d rows, %,d keys, median of %d runs; load average "
-                + "before %s, after %s. Blue: spark-softmax; orange: builtin recipes", date, settings.master(),
-                settings.rows(), settings.keys(), settings.reps(), settings.loadBefore(), settings.loadAfter()), 12, 44);
+        g.drawString(String.format(Locale.ROOT, "%s, %s; global %,d rows, grouped %,d rows over %,d keys; median "
+                + "of %d runs; load average before %s, after %s. Blue: spark-softmax; orange: builtin recipes", date,
+                settings.master(), settings.rows(), settings.groupedRows(), settings.keys(), settings.reps(),
+                settings.loadBefore(), settings.loadAfter()), 12, 44);
         g.drawString(machine(), 12, 60);
         int y = header;
         for (int i = 0; i < workloads.size(); i++) {

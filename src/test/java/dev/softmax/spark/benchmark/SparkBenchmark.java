@@ -45,11 +45,15 @@ import picocli.CommandLine.Option;
         description = "Times softmax and logsumexp plans (Spark builtins and spark-softmax) on generated, cached data.")
 public final class SparkBenchmark implements Callable<Integer> {
 
-    @Option(names = "--rows", description = "rows of every workload (default: ${DEFAULT-VALUE})")
+    @Option(names = "--rows", description = "rows of the global workloads (default: ${DEFAULT-VALUE})")
     long rows = 20_000_000L;
 
+    @Option(names = "--grouped-rows", description = "rows of the grouped and skew workloads (default: ${DEFAULT-VALUE}; "
+            + "issue 6's size: 20000000 with --keys 1000000, about three times as long)")
+    long groupedRows = 5_000_000L;
+
     @Option(names = "--keys", description = "group keys of the grouped workloads (default: ${DEFAULT-VALUE})")
-    long keys = 1_000_000L;
+    long keys = 250_000L;
 
     @Option(names = "--skew", description = "fraction of the rows with key 0 in the skew workload (default: ${DEFAULT-VALUE})")
     double skew = 0.9;
@@ -88,6 +92,9 @@ public final class SparkBenchmark implements Callable<Integer> {
 
     @Option(names = "--verify", description = "after the warm-up, check that the plans of a workload agree")
     boolean verify;
+
+    @Option(names = "--explain", description = "print each plan's physical plan and stages after its warm-up")
+    boolean explain;
 
     @Option(names = "--conf", description = "a Spark property key=value, repeatable")
     Map<String, String> conf = new LinkedHashMap<>();
@@ -132,9 +139,9 @@ public final class SparkBenchmark implements Callable<Integer> {
             }
             return 0;
         }
-        if (reps < 1 || warmup < 0 || rows < 1 || keys < 2 || skew < 0 || skew >= 1) {
+        if (reps < 1 || warmup < 0 || rows < 1 || groupedRows < 1 || keys < 2 || skew < 0 || skew >= 1) {
             throw new CommandLine.ParameterException(new CommandLine(this),
-                    "need --reps >= 1, --warmup >= 0, --rows >= 1, --keys >= 2, 0 <= --skew < 1");
+                    "need --reps >= 1, --warmup >= 0, --rows >= 1, --grouped-rows >= 1, --keys >= 2, 0 <= --skew < 1");
         }
         String loadBefore = BenchmarkReport.loadAverage();
         long started = System.nanoTime();
@@ -152,9 +159,9 @@ public final class SparkBenchmark implements Callable<Integer> {
             TaskBalance balance = new TaskBalance();
             spark.sparkContext().addSparkListener(balance);
             int dataPartitions = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
-            System.out.printf(Locale.ROOT, "benchmark: %s, %,d rows, %,d keys, skew %.2f, %d partitions, "
-                    + "%d warm-up + %d timed runs per plan; load average %s%n",
-                    master, rows, keys, skew, dataPartitions, warmup, reps, loadBefore);
+            System.out.printf(Locale.ROOT, "benchmark: %s, %,d rows (global), %,d rows over %,d keys (grouped), "
+                    + "skew %.2f, %d partitions, %d warm-up + %d timed runs per plan; load average %s%n",
+                    master, rows, groupedRows, keys, skew, dataPartitions, warmup, reps, loadBefore);
             Data cachedKind = null;
             Dataset<Row> data = null;
             for (Workload workload : selected) {
@@ -163,7 +170,8 @@ public final class SparkBenchmark implements Callable<Integer> {
                         data.unpersist(true);
                     }
                     long start = System.nanoTime();
-                    data = BenchmarkPlans.generate(spark, workload.data, rows, keys, skew, dataPartitions, seed).cache();
+                    data = BenchmarkPlans.generate(spark, workload.data,
+                            workload.data == Data.GLOBAL ? rows : groupedRows, keys, skew, dataPartitions, seed).cache();
                     long count = data.count();
                     String note = String.format(Locale.ROOT, "%,d rows in %d partitions, %s cached", count,
                             data.rdd().getNumPartitions(), cachedSize(spark));
@@ -180,7 +188,7 @@ public final class SparkBenchmark implements Callable<Integer> {
             spark.stop();
         }
         String loadAfter = BenchmarkReport.loadAverage();
-        BenchmarkReport report = new BenchmarkReport(results, new BenchmarkReport.Settings(master, rows, keys, skew,
+        BenchmarkReport report = new BenchmarkReport(results, new BenchmarkReport.Settings(master, rows, groupedRows, keys, skew,
                 warmup, reps, seed, dataNotes, loadBefore, loadAfter, seconds(started),
                 Runtime.getRuntime().maxMemory(), String.join(" ", conf.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue()).toList())));
@@ -219,9 +227,17 @@ public final class SparkBenchmark implements Callable<Integer> {
                 Dataset<Row> result = plan.build().apply(data);
                 write(result, workload.sink, plan);
                 double elapsed = seconds(start);
+                if (explain && round == -warmup) {
+                    System.out.println(result.queryExecution().executedPlan().treeString());
+                }
                 List<TaskBalance.Stage> planStages = balance.stages(spark.sparkContext());
                 String what = round < 0 ? "warm-up" : "run " + (round + 1) + "/" + reps;
                 TaskBalance.Stage heaviest = planStages.isEmpty() ? null : planStages.get(0);
+                if (explain && round == -warmup) {
+                    planStages.stream().sorted(Comparator.comparingInt(TaskBalance.Stage::id)).forEach(stage ->
+                            System.out.printf(Locale.ROOT, "  stage %3d %-40.40s %4d tasks %,12d records %8.2f s in tasks%n",
+                                    stage.id(), stage.name(), stage.tasks(), stage.records(), stage.millis() / 1e3));
+                }
                 System.out.printf(Locale.ROOT, "%-16s %-9s %8.3f s   largest task %s%n", plan.id(), what, elapsed,
                         heaviest == null ? "-" : String.format(Locale.ROOT, "%,d records (%.2fx the mean of %d tasks)",
                                 heaviest.maxRecords(), heaviest.recordRatio(), heaviest.tasks()));
