@@ -198,6 +198,19 @@ final class BenchmarkReport {
                         stage.records() / (double) stage.tasks(), worstRecordRatio(result), worstTimeRatio(result)));
             }
         }
+        md.append("\n## Where the time goes (last timed run)\n\n");
+        md.append("Task time of each stage in the order the stages ran (seconds, summed over the tasks of the stage; "
+                + "on 2 cores the wall time is at least half the sum).\n\n");
+        md.append("| workload | plan | wall (s) | task time per stage (s) | sum (s) |\n|---|---|---:|---|---:|\n");
+        for (Result result : results) {
+            List<TaskBalance.Stage> stages = new ArrayList<>(result.stages());
+            stages.sort(java.util.Comparator.comparingInt(TaskBalance.Stage::id));
+            double total = stages.stream().mapToLong(TaskBalance.Stage::millis).sum() / 1e3;
+            md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %s | %.2f |%n", result.workload().id,
+                    result.plan().label(), result.seconds().get(result.seconds().size() - 1),
+                    String.join(" + ", stages.stream().map(st -> String.format(Locale.ROOT, "%.2f", st.millis() / 1e3))
+                            .toList()), total));
+        }
         return md.toString();
     }
 
