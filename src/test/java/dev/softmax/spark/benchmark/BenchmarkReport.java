@@ -119,8 +119,9 @@ final class BenchmarkReport {
     String markdown() {
         StringBuilder md = new StringBuilder();
         md.append("# Spark benchmark\n\n");
-        md.append(String.format(Locale.ROOT, "%s. %s, %s, %d warm-up and %d timed runs per plan, plans taking "
-                + "turns; %.0f s in all.%n%n", date, machine(), settings.master(), settings.warmup(), settings.reps(),
+        md.append(String.format(Locale.ROOT, "%s. %s, %s. %d timed runs per plan, the plans of a workload taking "
+                + "turns, after %d warm-up run (a plan's code warms up once per JVM, the baseline once per workload); "
+                + "%.0f s in all.%n%n", date, machine(), settings.master(), settings.reps(), settings.warmup(),
                 settings.totalSeconds()));
         md.append(String.format(Locale.ROOT, "Load average (1, 5, 15 min) before: %s; after: %s.%n%n",
                 settings.loadBefore(), settings.loadAfter()));
