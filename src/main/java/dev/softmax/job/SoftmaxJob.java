@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkThrowable;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -147,6 +148,12 @@ public final class SoftmaxJob implements Callable<Integer> {
                 err.flush();
                 return 2;
             }
+            String unreadable = unreadableInputFile(e);
+            if (unreadable != null) {
+                err.println("softmax: " + unreadable);
+                err.flush();
+                return 2;
+            }
             err.println("softmax: failed: " + firstLine(e.toString()));
             e.printStackTrace(err);
             err.flush();
@@ -161,6 +168,29 @@ public final class SoftmaxJob implements Callable<Integer> {
     /** The project's error type, and Spark's own for a query that cannot run on this input. */
     private static boolean isBadInput(Exception e) {
         return e instanceof SoftmaxException || e instanceof AnalysisException;
+    }
+
+    /**
+     * One line for an input file Spark could not read after its task retries (its error
+     * condition FAILED_READ_FILE: a truncated or corrupt file, a Parquet page whose checksum
+     * fails, a file deleted after the job listed it), naming the file and the cause; null if
+     * that is not the error. Bad input, exit 2, like a row that does not parse.
+     */
+    static String unreadableInputFile(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SparkThrowable spark && spark.getCondition() != null
+                    && spark.getCondition().startsWith("FAILED_READ_FILE")) {
+                String path = spark.getMessageParameters().get("path");
+                Throwable root = t;
+                while (root.getCause() != null && root.getCause() != root) {
+                    root = root.getCause();
+                }
+                String cause = root == t ? spark.getCondition() : firstLine(root.getMessage());
+                return "--input: cannot read " + (path == null ? "an input file" : path) + ": " + cause
+                        + " (a truncated, corrupt or deleted file? Spark: " + spark.getCondition() + ")";
+            }
+        }
+        return null;
     }
 
     private static String firstLine(String message) {

@@ -48,15 +48,15 @@ class AtomicOutputTest {
     }
 
     @Test
-    void aBadFileFoundLateFailsWithExitOneAndKeepsTheOldOutput() throws IOException {
+    void aBadFileFoundLateIsBadInputAndKeepsTheOldOutput() throws IOException {
         Path parquetInput = dir.resolve("parquet-in");
         SharedSpark.root().read().option("header", "true").option("inferSchema", "true").csv(input.toString())
                 .write().parquet(parquetInput.toString());
         Files.writeString(parquetInput.resolve("part-99999-broken.parquet"), "PAR1 this is not parquet PAR1");
         JobRunner.Result result = JobRunner.run("--input", parquetInput.toString(), "--value-column", "score",
                 "--output", output.toString(), "--output-format", "csv", "--overwrite");
-        assertThat(result.exitCode()).as(result.err()).isEqualTo(1);
-        assertThat(result.err()).startsWith("softmax: failed: ");
+        assertThat(result.badInputLine()).startsWith("softmax: --input: cannot read ")
+                .contains("part-99999-broken.parquet");
         assertThat(JobRunner.readCsv(output)).isEqualTo(oldRows);
         assertThat(JobRunner.list(dir)).containsExactly("in", "out", "parquet-in");
     }
