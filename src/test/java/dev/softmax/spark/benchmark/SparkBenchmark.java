@@ -88,7 +88,8 @@ public final class SparkBenchmark implements Callable<Integer> {
     @Option(names = "--output", description = "report directory (default: ${DEFAULT-VALUE})")
     Path output = Path.of("target", "benchmark");
 
-    @Option(names = "--publish", description = "also copy the report (markdown, PNG) into this directory")
+    @Option(names = "--publish", description = "also copy the report (markdown, PNG, CSV) into this directory "
+            + "(jobs/benchmark: --publish alone means docs/benchmark, which README shows)")
     Path publish;
 
     @Option(names = "--verify", description = "after the warm-up, check that the plans of a workload agree")
