@@ -89,12 +89,8 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         count++;
         if (Math.abs(x) <= Double.MAX_VALUE) {
             acceptFinite(x);
-        } else if (x != x) {
-            flags |= StateReader.FLAG_NAN;
-        } else if (x > 0) {
-            flags |= StateReader.FLAG_POSITIVE_INFINITY;
         } else {
-            flags |= StateReader.FLAG_NEGATIVE_INFINITY;
+            flags |= StateReader.nonFiniteFlag(x);
         }
     }
 
@@ -441,11 +437,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     static ExactLogSumExp read(StateReader in) {
         ExactLogSumExp acc = new ExactLogSumExp();
         acc.flags = in.readFlags();
-        acc.count = in.readVarLong("count");
-        if ((acc.count == 0) != (acc.flags == 0) || acc.count < Integer.bitCount(acc.flags)) {
-            throw StateReader.corrupt("count " + acc.count + " does not match flags 0x"
-                    + Integer.toHexString(acc.flags));
-        }
+        acc.count = in.readCount(acc.flags);
         if ((acc.flags & StateReader.FLAG_FINITE) != 0) {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");

@@ -64,12 +64,8 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
                     maxCount++;
                 }
             }
-        } else if (x != x) {
-            flags |= StateReader.FLAG_NAN;
-        } else if (x > 0) {
-            flags |= StateReader.FLAG_POSITIVE_INFINITY;
         } else {
-            flags |= StateReader.FLAG_NEGATIVE_INFINITY;
+            flags |= StateReader.nonFiniteFlag(x);
         }
     }
 
@@ -121,11 +117,7 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
     static FastLogSumExp read(StateReader in) {
         FastLogSumExp acc = new FastLogSumExp();
         acc.flags = in.readFlags();
-        acc.count = in.readVarLong("count");
-        if ((acc.count == 0) != (acc.flags == 0) || acc.count < Integer.bitCount(acc.flags)) {
-            throw StateReader.corrupt("count " + acc.count + " does not match flags 0x"
-                    + Integer.toHexString(acc.flags));
-        }
+        acc.count = in.readCount(acc.flags);
         if ((acc.flags & StateReader.FLAG_FINITE) != 0) {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");

@@ -42,6 +42,23 @@ final class StateReader {
         return flags;
     }
 
+    /** The flag of a value that is not finite: NaN, +inf or -inf. */
+    static int nonFiniteFlag(double x) {
+        if (x != x) {
+            return FLAG_NAN;
+        }
+        return x > 0 ? FLAG_POSITIVE_INFINITY : FLAG_NEGATIVE_INFINITY;
+    }
+
+    /** Reads the count of values and checks it against the flags read before it. */
+    long readCount(int flags) {
+        long count = readVarLong("count");
+        if ((count == 0) != (flags == 0) || count < Integer.bitCount(flags)) {
+            throw corrupt("count " + count + " does not match flags 0x" + Integer.toHexString(flags));
+        }
+        return count;
+    }
+
     int readByte(String field) {
         if (position >= bytes.length) {
             throw corrupt("truncated at byte " + position + " while reading the " + field

@@ -241,6 +241,9 @@ final class StandaloneCluster implements AutoCloseable {
     private Daemon startDaemon(String name, List<String> mainAndArgs, int port, int uiPort) {
         List<String> command = java("256m");
         command.add("-Dspark.port.maxRetries=0");
+        // The Master's REST submission server has a fixed port (6066) that another cluster on
+        // this machine may hold; the tests submit with spark-submit's client mode, not REST.
+        command.add("-Dspark.master.rest.enabled=false");
         command.add("-cp");
         command.add(sparkClasspath());
         command.addAll(mainAndArgs);

@@ -36,9 +36,7 @@ class ArrayFunctionsTest {
 
     @BeforeAll
     void start() {
-        spark = SharedSpark.newSession();
-        SparkSession.setActiveSession(spark);
-        SparkSoftmax.register(spark);
+        spark = SharedSpark.newSessionWithFunctions();
         groups = SoftmaxCases.groups();
         List<Row> rows = new ArrayList<>();
         for (Map.Entry<String, List<Double>> group : groups.entrySet()) {

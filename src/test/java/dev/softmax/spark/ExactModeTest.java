@@ -49,9 +49,7 @@ class ExactModeTest {
 
     @BeforeAll
     void start() {
-        spark = SharedSpark.newSession();
-        SparkSession.setActiveSession(spark);
-        SparkSoftmax.register(spark);
+        spark = SharedSpark.newSessionWithFunctions();
         groups = SoftmaxCases.groups();
         groups.put("skewed", SoftmaxCases.skewed(10_000));
         rows = SparkTestSupport.rows(groups);

@@ -42,9 +42,7 @@ class ModesAndAnsiTest {
 
     @BeforeAll
     void start() {
-        spark = SharedSpark.newSession();
-        SparkSession.setActiveSession(spark);
-        SparkSoftmax.register(spark);
+        spark = SharedSpark.newSessionWithFunctions();
         groups = SoftmaxCases.groups();
         rows = SparkTestSupport.rows(groups);
     }

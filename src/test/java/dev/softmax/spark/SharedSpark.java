@@ -41,4 +41,12 @@ public final class SharedSpark {
     public static SparkSession newSession() {
         return root().newSession();
     }
+
+    /** A fresh session, made the active one, with the project's SQL functions registered. */
+    public static SparkSession newSessionWithFunctions() {
+        SparkSession session = newSession();
+        SparkSession.setActiveSession(session);
+        SparkSoftmax.register(session);
+        return session;
+    }
 }

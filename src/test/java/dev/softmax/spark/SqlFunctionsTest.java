@@ -41,9 +41,7 @@ class SqlFunctionsTest {
 
     @BeforeAll
     void start() {
-        spark = SharedSpark.newSession();
-        SparkSession.setActiveSession(spark);
-        SparkSoftmax.register(spark);
+        spark = SharedSpark.newSessionWithFunctions();
         Dataset<Row> df = frame(spark, SparkTestSupport.rows(SoftmaxCases.groups()), 3, 1);
         df.createOrReplaceTempView("t");
     }

@@ -37,9 +37,7 @@ class StoredStateTest {
 
     @BeforeAll
     void start() {
-        spark = SharedSpark.newSession();
-        SparkSession.setActiveSession(spark);
-        SparkSoftmax.register(spark);
+        spark = SharedSpark.newSessionWithFunctions();
         groups = SoftmaxCases.groups();
         rows = SparkTestSupport.rows(groups);
         frame(spark, rows, 5, 21).createOrReplaceTempView("t");

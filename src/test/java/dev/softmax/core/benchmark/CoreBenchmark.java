@@ -126,7 +126,7 @@ public class CoreBenchmark {
     }
 
     @Benchmark
-    public Object exactFinishMillionValues() {
+    public Object exactFinishThousandValues() {
         return exactPartA.finish();
     }
 
