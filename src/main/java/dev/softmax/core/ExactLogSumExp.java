@@ -154,7 +154,11 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
      * six bins instead of sixteen.
      */
     private void depositTerm(long[] target, int offset, double r) {
-        int n = ExactMath.expScaled(r, 0.0, term);
+        depositComputedTerm(target, offset, ExactMath.expScaled(r, 0.0, term));
+    }
+
+    /** Deposits the term already in {@link #term}, times 2^n, as {@link #depositTerm} does. */
+    private void depositComputedTerm(long[] target, int offset, int n) {
         deposit(target, offset, term[0], n);
         if (Math.abs(term[1]) >= 0x1p-80 * term[0]) {
             depositLow(target, offset, term[1], n);
@@ -297,9 +301,9 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                 || (flags & (StateReader.FLAG_NAN | StateReader.FLAG_POSITIVE_INFINITY)) != 0) {
             return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, Double.NaN, Double.NaN);
         }
-        long[] smaller = sumBelowMax();
         // T = the term of m, exp(r_m) = (p + pe) 2^n; s = sum over anchors a of S_a / T * e^(-512 a)
-        int n = ExactMath.expScaled(max - 512 * top, 0.0, term);
+        int n = maxTerm();
+        long[] smaller = sumBelowMax(n);
         double th = term[0] + term[1];
         double tl = (term[0] - th) + term[1];
         th = Math.scalb(th, n);
@@ -344,15 +348,21 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         return out;
     }
 
+    /** Computes the term of the maximum into {@link #term}; returns its power of two n. */
+    private int maxTerm() {
+        return ExactMath.expScaled(max - 512 * top, 0.0, term);
+    }
+
     /**
      * The exact integer sums of the anchors less maxCount times the deposited term of the
-     * maximum, normalized: the sum over the values smaller than m.
+     * maximum, normalized: the sum over the values smaller than m. {@link #term} must hold the
+     * term of the maximum and n its power of two ({@link #maxTerm}); it is left unchanged.
      */
-    private long[] sumBelowMax() {
+    private long[] sumBelowMax(int n) {
         long[] work = Arrays.copyOf(bins, bins.length);
         normalize(work);
         long[] own = new long[BINS];
-        depositTerm(own, 0, max - 512 * top);
+        depositComputedTerm(own, 0, n);
         normalizeAnchor(own, 0);
         for (int i = 0; i < BINS; i++) { // work -= maxCount * own, with 96-bit products
             long lowProduct = own[i] * maxCount;
@@ -460,7 +470,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                     throw StateReader.corrupt("expected no zero bin at either end of anchor " + a);
                 }
             }
-            acc.sumBelowMax(); // throws if the bins cannot hold the maximum's own terms
+            acc.sumBelowMax(acc.maxTerm()); // throws if the bins cannot hold the maximum's own terms
         }
         in.expectEnd();
         return acc;
