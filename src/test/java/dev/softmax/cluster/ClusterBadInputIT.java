@@ -113,7 +113,8 @@ class ClusterBadInputIT {
         Path victim = null;
         for (Path file : parquetFiles(in)) {
             byte[] bytes = Files.readAllBytes(file);
-            int at = indexOf(bytes, marked);
+            // ISO-8859-1 maps each byte to one char, so the string index is the byte index
+            int at = new String(bytes, StandardCharsets.ISO_8859_1).indexOf(new String(marked, StandardCharsets.ISO_8859_1));
             if (at >= 0) {
                 bytes[at + 3] ^= 0x10;
                 Files.write(file, bytes);
@@ -130,19 +131,6 @@ class ClusterBadInputIT {
         assertNothingWritten(out);
         Observations.record(String.format("bad input, one bit flipped in a Parquet data page: exit 2 in %.1f s, %s",
                 result.seconds(), retries(result)));
-    }
-
-    private static int indexOf(byte[] bytes, byte[] pattern) {
-        outer:
-        for (int i = 0; i + pattern.length <= bytes.length; i++) {
-            for (int j = 0; j < pattern.length; j++) {
-                if (bytes[i + j] != pattern[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 
     private static List<String> csvArgs(Path in, Path out, String... more) {

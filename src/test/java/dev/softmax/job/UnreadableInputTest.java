@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.softmax.spark.SharedSpark;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -57,19 +58,6 @@ class UnreadableInputTest {
         }
     }
 
-    private static int indexOf(byte[] bytes, byte[] pattern) {
-        outer:
-        for (int i = 0; i + pattern.length <= bytes.length; i++) {
-            for (int j = 0; j < pattern.length; j++) {
-                if (bytes[i + j] != pattern[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
-    }
-
     private JobRunner.Result run(Path input) {
         return JobRunner.run("--input", input.toString(), "--value-column", "x", "--group-by", "g",
                 "--output", dir.resolve("out").toString());
@@ -92,7 +80,8 @@ class UnreadableInputTest {
         Path file = parquet();
         byte[] bytes = Files.readAllBytes(file);
         byte[] marked = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(MARKED).array();
-        int at = indexOf(bytes, marked);
+        // ISO-8859-1 maps each byte to one char, so the string index is the byte index
+        int at = new String(bytes, StandardCharsets.ISO_8859_1).indexOf(new String(marked, StandardCharsets.ISO_8859_1));
         assertThat(at).as("the marked value in the file").isPositive();
         bytes[at + 3] ^= 0x10; // still a finite double, a different one
         Files.write(file, bytes);
