@@ -53,4 +53,23 @@ public abstract class AccumulatorAggregator<IN, OUT>
     public final Encoder<LogSumExpAccumulator> bufferEncoder() {
         return StateEncoder.forMode(mode);
     }
+
+    /**
+     * Aggregators of the same class and settings compute the same thing: equal, so that
+     * Catalyst runs {@code logsumexp(x)} once when a query names it twice.
+     */
+    @Override
+    public boolean equals(Object other) {
+        return other != null && other.getClass() == getClass() && ((AccumulatorAggregator<?, ?>) other).mode == mode;
+    }
+
+    @Override
+    public int hashCode() {
+        return getClass().hashCode() * 31 + mode.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "(" + mode.id() + ")";
+    }
 }

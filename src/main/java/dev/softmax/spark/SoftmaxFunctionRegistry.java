@@ -11,8 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.AnalysisException;
-import org.apache.spark.sql.Encoder;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.analysis.FunctionRegistry$;
 import org.apache.spark.sql.catalyst.expressions.Cast;
@@ -21,9 +19,7 @@ import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.errors.QueryCompilationErrors;
-import org.apache.spark.sql.execution.aggregate.ScalaAggregator$;
 import org.apache.spark.sql.expressions.Aggregator;
-import org.apache.spark.sql.expressions.UserDefinedAggregator;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.AbstractDataType;
@@ -40,8 +36,9 @@ import scala.runtime.AbstractFunction1;
  * {@link SoftmaxExtensions} register exactly these; {@link SoftmaxFunctions} builds its
  * columns with the same builders, so SQL and the DataFrame API run the same expressions.
  *
- * <p>Aggregates are Spark's {@code ScalaAggregator} over the project's {@link Aggregator}s
- * (the buffer is a live core accumulator inside a task, the core's bytes between stages).
+ * <p>Aggregates are {@link SoftmaxAggregate}s running the project's {@link Aggregator}s
+ * on internal rows (the buffer is a live core accumulator inside a task, the core's bytes
+ * between stages).
  * Row-wise functions are a {@code StaticInvoke} of {@link SoftmaxRuntime} with Catalyst's
  * internal types, named by {@link SoftmaxCall}. Every argument is wrapped in a
  * {@link SoftmaxArgument}, which fails analysis on a wrong type, then cast to DOUBLE, BINARY
@@ -146,7 +143,7 @@ public final class SoftmaxFunctionRegistry {
                         + "       a\t0.6931471805599453\n"
                         + "       b\tNULL\n  ",
                 "agg_funcs"), 1,
-                (arguments, mode) -> aggregate("logsumexp", new LogSumExpAggregator(mode, 1.0), Encoders.DOUBLE(),
+                (arguments, mode) -> aggregate("logsumexp", new LogSumExpAggregator(mode, 1.0),
                         numeric(arguments.get(0), "logsumexp", 1, "x"))));
         all.add(new Definition("softmax_state", info("softmax_state",
                 "_FUNC_(x) - Returns the softmax normalizer state of the non-null values of x: the "
@@ -162,7 +159,7 @@ public final class SoftmaxFunctionRegistry {
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
                 "agg_funcs"), 1,
-                (arguments, mode) -> aggregate("softmax_state", new SoftmaxStateAggregator(mode, 1.0), Encoders.DOUBLE(),
+                (arguments, mode) -> aggregate("softmax_state", new SoftmaxStateAggregator(mode, 1.0),
                         numeric(arguments.get(0), "softmax_state", 1, "x"))));
         all.add(new Definition("softmax_state_merge", info("softmax_state_merge",
                 "_FUNC_(state) - Merges states from softmax_state (or from earlier merges) into one, "
@@ -174,7 +171,7 @@ public final class SoftmaxFunctionRegistry {
                         + "      > SELECT logsumexp_of_state(_FUNC_(s)) FROM (SELECT softmax_state(x) AS s FROM VALUES (0D), (0D) AS t(x) GROUP BY x);\n"
                         + "       0.6931471805599453\n  ",
                 "agg_funcs"), 1,
-                (arguments, mode) -> aggregate("softmax_state_merge", new SoftmaxStateMergeAggregator(mode), Encoders.BINARY(),
+                (arguments, mode) -> aggregate("softmax_state_merge", new SoftmaxStateMergeAggregator(mode),
                         state(arguments.get(0), "softmax_state_merge", 1, "state"))));
         all.add(new Definition("softmax", info("softmax",
                 "_FUNC_(x, state) - Returns exp(x) / sum(exp(v)) where the sum runs over the values the "
@@ -316,13 +313,9 @@ public final class SoftmaxFunctionRegistry {
                 DataTypes.createArrayType(DataTypes.DoubleType, true), Option.empty());
     }
 
-    /** An aggregate over one checked input: Spark's ScalaAggregator named {@code name}. */
-    @SuppressWarnings("unchecked")
-    static <IN> Expression aggregate(String name, Aggregator<IN, ?, ?> aggregator, Encoder<IN> input,
-            Expression argument) {
-        UserDefinedAggregator<IN, ?, ?> udaf =
-                ((UserDefinedAggregator<IN, ?, ?>) functions.udaf(aggregator, input)).withName(name);
-        return ScalaAggregator$.MODULE$.apply(udaf, seq(List.of(argument)));
+    /** An aggregate over one checked input, named {@code name}: a {@link SoftmaxAggregate}. */
+    static Expression aggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression argument) {
+        return new SoftmaxAggregate(name, aggregator, argument);
     }
 
     /**

@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Literal;
@@ -118,7 +117,7 @@ public final class SoftmaxFunctions {
     /** The group columns, then the normalizer of each group as one struct column. */
     private static Dataset<Row> normalizerStructs(Dataset<Row> df, Column value, SoftmaxOptions options) {
         Expression aggregate = SoftmaxFunctionRegistry.aggregate("softmax_normalizer",
-                new NormalizerAggregator(options.mode(), options.temperature()), Encoders.DOUBLE(),
+                new NormalizerAggregator(options.mode(), options.temperature()),
                 SoftmaxFunctionRegistry.numeric(ExpressionUtils.expression(value), "softmax", 1, "value"));
         Column normalizer = ExpressionUtils.column(((AggregateFunction) aggregate).toAggregateExpression())
                 .as(NORMALIZER);

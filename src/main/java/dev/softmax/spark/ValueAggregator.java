@@ -29,6 +29,22 @@ public abstract class ValueAggregator<OUT> extends AccumulatorAggregator<Double,
     }
 
     @Override
+    public boolean equals(Object other) {
+        return super.equals(other)
+                && Double.compare(((ValueAggregator<?>) other).temperature, temperature) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return super.hashCode() * 31 + Double.hashCode(temperature);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "(" + mode.id() + ", temperature " + temperature + ")";
+    }
+
+    @Override
     public final LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, Double value) {
         if (value != null) {
             double x = value;

@@ -1,0 +1,195 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.spark;
+
+import dev.softmax.core.LogSumExpAccumulator;
+import java.io.Serializable;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.encoders.AgnosticEncoder;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
+import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
+import org.apache.spark.sql.types.DataType;
+import scala.Function1;
+
+/**
+ * The Catalyst form of the project's aggregators: runs one {@link AccumulatorAggregator}
+ * (its {@code zero}, {@code reduce}, {@code merge} and {@code finish}) directly on Spark's
+ * internal rows, with the core's bytes between stages.
+ *
+ * <p>Spark's own wrapper of an {@link org.apache.spark.sql.expressions.Aggregator}
+ * ({@code ScalaAggregator}) copies every input row into an {@code UnsafeRow} and runs an
+ * encoder's deserializer on it before {@code reduce}; this aggregate passes the input
+ * column's value (a {@code Double}, or the {@code byte[]} of a state) straight to
+ * {@code reduce}, which is the same value the deserializer would build. The buffer and the
+ * arithmetic are the aggregator's, so the results are the same bits
+ * ({@code SoftmaxAggregateTest}); only the per-row overhead is gone. The buffer lives in
+ * Spark's object hash aggregate, falling back to sorting as Spark decides.
+ */
+public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAccumulator> implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    private final String name;
+    private final AccumulatorAggregator<Object, Object> aggregator;
+    private final Expression child;
+    private final int mutableAggBufferOffset;
+    private final int inputAggBufferOffset;
+    private final DataType dataType;
+    private transient Function1<Object, Object> toCatalyst;
+
+    /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
+    @SuppressWarnings("unchecked")
+    public SoftmaxAggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression child) {
+        this(name, (AccumulatorAggregator<Object, Object>) aggregator, child, 0, 0);
+    }
+
+    private SoftmaxAggregate(String name, AccumulatorAggregator<Object, Object> aggregator, Expression child,
+            int mutableAggBufferOffset, int inputAggBufferOffset) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.aggregator = Objects.requireNonNull(aggregator, "aggregator");
+        this.child = Objects.requireNonNull(child, "child");
+        this.mutableAggBufferOffset = mutableAggBufferOffset;
+        this.inputAggBufferOffset = inputAggBufferOffset;
+        this.dataType = ((AgnosticEncoder<?>) aggregator.outputEncoder()).dataType();
+    }
+
+    public AccumulatorAggregator<?, ?> aggregator() {
+        return aggregator;
+    }
+
+    public Expression child() {
+        return child;
+    }
+
+    @Override
+    public LogSumExpAccumulator createAggregationBuffer() {
+        return aggregator.zero();
+    }
+
+    @Override
+    public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
+        // The internal value of a DOUBLE column is a Double and of a BINARY one a byte[]: the
+        // aggregator's input types (a null input is skipped by reduce).
+        return aggregator.reduce(buffer, child.eval(input));
+    }
+
+    @Override
+    public LogSumExpAccumulator merge(LogSumExpAccumulator buffer, LogSumExpAccumulator input) {
+        return aggregator.merge(buffer, input);
+    }
+
+    @Override
+    public Object eval(LogSumExpAccumulator buffer) {
+        if (toCatalyst == null) {
+            toCatalyst = CatalystTypeConverters.createToCatalystConverter(dataType);
+        }
+        return toCatalyst.apply(aggregator.finish(buffer));
+    }
+
+    @Override
+    public byte[] serialize(LogSumExpAccumulator buffer) {
+        return buffer.toBytes();
+    }
+
+    @Override
+    public LogSumExpAccumulator deserialize(byte[] bytes) {
+        return LogSumExpAccumulator.fromBytes(bytes, aggregator.mode());
+    }
+
+    @Override
+    public int mutableAggBufferOffset() {
+        return mutableAggBufferOffset;
+    }
+
+    @Override
+    public int inputAggBufferOffset() {
+        return inputAggBufferOffset;
+    }
+
+    @Override
+    public ImperativeAggregate withNewMutableAggBufferOffset(int offset) {
+        return new SoftmaxAggregate(name, aggregator, child, offset, inputAggBufferOffset);
+    }
+
+    @Override
+    public ImperativeAggregate withNewInputAggBufferOffset(int offset) {
+        return new SoftmaxAggregate(name, aggregator, child, mutableAggBufferOffset, offset);
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<Expression> children() {
+        return SoftmaxFunctionRegistry.seq(List.of(child));
+    }
+
+    @Override
+    public Expression withNewChildrenInternal(scala.collection.immutable.IndexedSeq<Expression> newChildren) {
+        return new SoftmaxAggregate(name, aggregator, newChildren.apply(0), mutableAggBufferOffset,
+                inputAggBufferOffset);
+    }
+
+    @Override
+    public DataType dataType() {
+        return dataType;
+    }
+
+    @Override
+    public boolean nullable() {
+        return true;
+    }
+
+    @Override
+    public String prettyName() {
+        return name;
+    }
+
+    @Override
+    public int productArity() {
+        return 5;
+    }
+
+    @Override
+    public Object productElement(int n) {
+        switch (n) {
+            case 0:
+                return name;
+            case 1:
+                return aggregator;
+            case 2:
+                return child;
+            case 3:
+                return mutableAggBufferOffset;
+            case 4:
+                return inputAggBufferOffset;
+            default:
+                throw new IndexOutOfBoundsException(String.valueOf(n));
+        }
+    }
+
+    @Override
+    public boolean canEqual(Object other) {
+        return other instanceof SoftmaxAggregate;
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof SoftmaxAggregate)) {
+            return false;
+        }
+        SoftmaxAggregate that = (SoftmaxAggregate) other;
+        return name.equals(that.name) && aggregator.equals(that.aggregator) && child.equals(that.child)
+                && mutableAggBufferOffset == that.mutableAggBufferOffset
+                && inputAggBufferOffset == that.inputAggBufferOffset;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, aggregator, child, mutableAggBufferOffset, inputAggBufferOffset);
+    }
+}
