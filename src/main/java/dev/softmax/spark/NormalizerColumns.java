@@ -3,7 +3,12 @@
  */
 package dev.softmax.spark;
 
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StringType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -53,5 +58,36 @@ public final class NormalizerColumns {
             DataTypes.createStructField(LOG_NORMALIZER_LOW, DataTypes.DoubleType, false),
     });
 
+    /**
+     * The fields the row-wise functions read, in the parameter order of
+     * {@link SoftmaxRuntime#prob}: {@code logsumexp} is left out (it follows from the others).
+     */
+    public static final List<String> ROW_WISE_FIELDS = List.of(MODE, STATUS, TEMPERATURE, COUNT, MAX, MAX_COUNT,
+            LOG_NORMALIZER_HIGH, LOG_NORMALIZER_LOW);
+
     private NormalizerColumns() {}
+
+    /**
+     * Whether {@code type} is a normalizer struct the row-wise functions can read: it has every
+     * field of {@link #ROW_WISE_FIELDS}, {@code mode} and {@code status} as strings and the others
+     * numeric (cast on read). {@link #SCHEMA} is one; so is a struct read back from storage.
+     */
+    public static boolean isNormalizer(DataType type) {
+        if (!(type instanceof StructType)) {
+            return false;
+        }
+        StructType struct = (StructType) type;
+        List<String> names = Arrays.asList(struct.fieldNames());
+        for (String field : ROW_WISE_FIELDS) {
+            if (!names.contains(field)) {
+                return false;
+            }
+            DataType fieldType = struct.apply(field).dataType();
+            boolean text = field.equals(MODE) || field.equals(STATUS);
+            if (text ? !(fieldType instanceof StringType) : !(fieldType instanceof NumericType)) {
+                return false;
+            }
+        }
+        return true;
+    }
 }

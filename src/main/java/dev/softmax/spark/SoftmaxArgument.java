@@ -38,6 +38,10 @@ public final class SoftmaxArgument extends Expression implements java.io.Seriali
         NUMERIC("\"NUMERIC\" (TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE or DECIMAL)"),
         /** A state from softmax_state or softmax_state_merge (BINARY) or NULL. */
         STATE("\"BINARY\" (a state from softmax_state or softmax_state_merge)"),
+        /** A state (BINARY) or a finished normalizer (the STRUCT of softmax_normalizer), or NULL. */
+        STATE_OR_NORMALIZER("\"BINARY\" (a state from softmax_state or softmax_state_merge) or "
+                + "\"STRUCT\" (a normalizer from softmax_normalizer, with the fields "
+                + NormalizerColumns.ROW_WISE_FIELDS + ")"),
         /** An array of a numeric type or NULL. */
         NUMERIC_ARRAY("\"ARRAY<NUMERIC>\" (an array of TINYINT, SMALLINT, INT, BIGINT, FLOAT, DOUBLE or DECIMAL)");
 
@@ -61,6 +65,8 @@ public final class SoftmaxArgument extends Expression implements java.io.Seriali
                     return type instanceof NumericType;
                 case STATE:
                     return type instanceof BinaryType;
+                case STATE_OR_NORMALIZER:
+                    return type instanceof BinaryType || NormalizerColumns.isNormalizer(type);
                 case NUMERIC_ARRAY:
                     return type instanceof ArrayType
                             && (((ArrayType) type).elementType() instanceof NumericType

@@ -173,35 +173,56 @@ public final class SoftmaxFunctionRegistry {
                 "agg_funcs"), 1,
                 (arguments, mode) -> aggregate("softmax_state_merge", new SoftmaxStateMergeAggregator(mode),
                         state(arguments.get(0), "softmax_state_merge", 1, "state"))));
+        all.add(new Definition("softmax_normalizer", info("softmax_normalizer",
+                "_FUNC_(x) - Returns the finished softmax normalizer of the non-null values of x, as a "
+                        + "STRUCT<mode, temperature, status, count, max, max_count, logsumexp, "
+                        + "log_normalizer_high, log_normalizer_low>; status EMPTY when there is no non-null "
+                        + "value. softmax(x, n) and log_softmax(x, n) read it with a few operations per row, "
+                        + "so it is the form to join to the rows (with a BROADCAST hint when the groups fit "
+                        + "in memory). Unlike a state, it cannot be merged.",
+                "\n    Arguments:\n"
+                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n",
+                "\n    Examples:\n"
+                        + "      > SELECT _FUNC_(x).logsumexp FROM VALUES (1000D), (1000D) AS t(x);\n"
+                        + "       1000.6931471805599\n"
+                        + "      > SELECT /*+ BROADCAST(n) */ t.x, softmax(t.x, n.s) FROM VALUES ('a', 0D), ('a', 0D) AS t(g, x) "
+                        + "JOIN (SELECT g, _FUNC_(x) AS s FROM VALUES ('a', 0D), ('a', 0D) AS u(g, x) GROUP BY g) n ON t.g = n.g;\n"
+                        + "       0.0\t0.5\n"
+                        + "       0.0\t0.5\n  ",
+                "agg_funcs"), 1,
+                (arguments, mode) -> aggregate("softmax_normalizer", new NormalizerAggregator(mode, 1.0),
+                        numeric(arguments.get(0), "softmax_normalizer", 1, "x"))));
         all.add(new Definition("softmax", info("softmax",
                 "_FUNC_(x, state) - Returns exp(x) / sum(exp(v)) where the sum runs over the values the "
                         + "state was built from; NULL when x or state is NULL. NaN when the state holds a NaN "
                         + "or +Infinity, or only -Infinity; 0 for x = -Infinity beside finite values.",
                 "\n    Arguments:\n"
                         + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from x / T).\n"
-                        + "      * state - a BINARY state from softmax_state or softmax_state_merge.\n",
+                        + "      * state - a BINARY state from softmax_state or softmax_state_merge, or the STRUCT\n"
+                        + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n",
                 "\n    Examples:\n"
                         + "      > SELECT x, _FUNC_(x, softmax_state(x) OVER ()) FROM VALUES (0D), (0D) AS t(x);\n"
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
                 "math_funcs"), 2,
-                (arguments, mode) -> rowWise("softmax", "softmax", DataTypes.DoubleType, false, mode,
+                (arguments, mode) -> new RowWiseSoftmax("softmax", false, mode,
                         numeric(arguments.get(0), "softmax", 1, "x"),
-                        state(arguments.get(1), "softmax", 2, "state"))));
+                        stateOrNormalizer(arguments.get(1), "softmax", 2, "state"))));
         all.add(new Definition("log_softmax", info("log_softmax",
                 "_FUNC_(x, state) - Returns log(softmax(x, state)), computed without cancellation; NULL "
                         + "when x or state is NULL. -Infinity for x = -Infinity beside finite values.",
                 "\n    Arguments:\n"
                         + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from x / T).\n"
-                        + "      * state - a BINARY state from softmax_state or softmax_state_merge.\n",
+                        + "      * state - a BINARY state from softmax_state or softmax_state_merge, or the STRUCT\n"
+                        + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n",
                 "\n    Examples:\n"
                         + "      > SELECT x, _FUNC_(x, softmax_state(x) OVER ()) FROM VALUES (0D), (0D) AS t(x);\n"
                         + "       0.0\t-0.6931471805599453\n"
                         + "       0.0\t-0.6931471805599453\n  ",
                 "math_funcs"), 2,
-                (arguments, mode) -> rowWise("log_softmax", "logSoftmax", DataTypes.DoubleType, false, mode,
+                (arguments, mode) -> new RowWiseSoftmax("log_softmax", true, mode,
                         numeric(arguments.get(0), "log_softmax", 1, "x"),
-                        state(arguments.get(1), "log_softmax", 2, "state"))));
+                        stateOrNormalizer(arguments.get(1), "log_softmax", 2, "state"))));
         all.add(new Definition("logsumexp_of_state", info("logsumexp_of_state",
                 "_FUNC_(state) - Returns the logsumexp of the values a state was built from; NULL when "
                         + "state is NULL.",
@@ -306,6 +327,11 @@ public final class SoftmaxFunctionRegistry {
     static Expression state(Expression child, String function, int position, String argument) {
         return new Cast(new SoftmaxArgument(child, function, position, argument, SoftmaxArgument.Kind.STATE),
                 DataTypes.BinaryType, Option.empty());
+    }
+
+    /** A state or a normalizer struct, left uncast: {@link RowWiseSoftmax} reads either. */
+    static Expression stateOrNormalizer(Expression child, String function, int position, String argument) {
+        return new SoftmaxArgument(child, function, position, argument, SoftmaxArgument.Kind.STATE_OR_NORMALIZER);
     }
 
     static Expression numericArray(Expression child, String function, int position, String argument) {

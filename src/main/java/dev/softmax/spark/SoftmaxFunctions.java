@@ -236,7 +236,7 @@ public final class SoftmaxFunctions {
     private static Column perRow(String name, String method, Expression x, Column normalizer) {
         List<Expression> arguments = new ArrayList<>();
         arguments.add(x);
-        for (String field : COMPACT_FIELDS) {
+        for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
             arguments.add(ExpressionUtils.expression(normalizer.getField(field)));
         }
         StaticInvoke invoke = new StaticInvoke(SoftmaxRuntime.class, DataTypes.DoubleType, method,
@@ -244,10 +244,6 @@ public final class SoftmaxFunctions {
                 scala.Option.empty());
         return ExpressionUtils.column(new SoftmaxCall(invoke, name, 1));
     }
-
-    /** The fields the per-row functions read, in their parameter order. */
-    private static final List<String> COMPACT_FIELDS = List.of("mode", "status", "temperature", "count", "max",
-            "max_count", "log_normalizer_high", "log_normalizer_low");
 
     /**
      * The normalizer struct the rows see: mode and status as ordinals and the temperature
@@ -351,9 +347,32 @@ public final class SoftmaxFunctions {
         return softmax_state_merge(col(columnName));
     }
 
+    /**
+     * {@code softmax_normalizer(x)}: the finished normalizer of the non-null values, a struct of
+     * {@link NormalizerColumns#SCHEMA}. {@link #softmax(Column, Column)} reads it without a
+     * decode per row: the form to join to the rows.
+     */
+    public static Column softmax_normalizer(Column x) {
+        return softmax_normalizer(x, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code softmax_normalizer(x)} in the given mode. */
+    public static Column softmax_normalizer(Column x, SoftmaxMode mode) {
+        return call("softmax_normalizer", mode, x);
+    }
+
+    /** {@code softmax_normalizer(x)} of a column by name. */
+    public static Column softmax_normalizer(String columnName) {
+        return softmax_normalizer(col(columnName));
+    }
+
     // ---- (x, state) columns -----------------------------------------------------------------------
 
-    /** {@code softmax(x, state)}: exp(x) / sum(exp(v)) over the values the state was built from. */
+    /**
+     * {@code softmax(x, state)}: exp(x) / sum(exp(v)) over the values the state was built from.
+     * {@code state} is a stored state ({@link #softmax_state(Column)}) or a finished normalizer
+     * ({@link #softmax_normalizer(Column)}); the same bits either way.
+     */
     public static Column softmax(Column x, Column state) {
         return softmax(x, state, SoftmaxFunctionRegistry.sessionMode());
     }

@@ -30,6 +30,10 @@ public final class SoftmaxRuntime {
     private static final SoftmaxMode[] MODES = SoftmaxMode.values();
     private static final ThreadLocal<StateCache> STATE_CACHE = ThreadLocal.withInitial(StateCache::new);
     private static final Normalizer.Status[] STATUSES = Normalizer.Status.values();
+    private static final UTF8String[] MODE_NAMES =
+            Arrays.stream(MODES).map(mode -> UTF8String.fromString(mode.id())).toArray(UTF8String[]::new);
+    private static final UTF8String[] STATUS_NAMES =
+            Arrays.stream(STATUSES).map(status -> UTF8String.fromString(status.name())).toArray(UTF8String[]::new);
 
     private SoftmaxRuntime() {}
 
@@ -99,15 +103,30 @@ public final class SoftmaxRuntime {
                 logNormalizerLow).logProb(temperature == 1.0 ? x : x / temperature);
     }
 
-    /** The ordinal of a mode name ({@code exact}, {@code fast}), once per group. */
+    /**
+     * The ordinal of a mode name ({@code exact}, {@code fast}): once per group in the DataFrame
+     * softmax, once per row in SQL's {@code softmax(x, normalizer)}, so the names as the
+     * aggregate writes them are matched by their bytes first.
+     */
     public static int modeOrdinal(UTF8String mode) {
+        for (int i = 0; i < MODE_NAMES.length; i++) {
+            if (MODE_NAMES[i].equals(mode)) {
+                return i;
+            }
+        }
         return SoftmaxMode.parse(mode.toString()).ordinal();
     }
 
-    /** The ordinal of a {@link Normalizer.Status} name, once per group. */
+    /** The ordinal of a {@link Normalizer.Status} name; see {@link #modeOrdinal}. */
     public static int statusOrdinal(UTF8String status) {
+        for (int i = 0; i < STATUS_NAMES.length; i++) {
+            if (STATUS_NAMES[i].equals(status)) {
+                return i;
+            }
+        }
         return parseStatus(status.toString()).ordinal();
     }
+
 
     /** A temperature read from a normalizers table, checked once per group. */
     public static double checkedTemperature(double temperature) {

@@ -42,6 +42,11 @@ class ExactModeTest {
             "SELECT g, id, x, softmax(x, s) AS prob, log_softmax(x, s) AS log_prob "
                     + "FROM (SELECT *, softmax_state(x) OVER (PARTITION BY g) AS s FROM t)";
 
+    /** The grouped SQL form that scales: finished normalizers, broadcast, joined to the rows. */
+    private static final String JOIN_SQL =
+            "SELECT /*+ BROADCAST(n) */ t.g, t.id, t.x, softmax(t.x, n.s) AS prob, log_softmax(t.x, n.s) AS log_prob "
+                    + "FROM t JOIN (SELECT g, softmax_normalizer(x) AS s FROM t GROUP BY g) n ON t.g <=> n.g";
+
     private SparkSession spark;
     private Map<String, List<Double>> groups;
     private List<Row> rows;
@@ -68,6 +73,9 @@ class ExactModeTest {
 
         List<Row> sql = spark.sql(WINDOW_SQL).collectAsList();
         assertRowsMatchCore(sql, expected, 1.0, rows.size(), "SQL window, " + partitions + " partitions");
+
+        List<Row> joined = spark.sql(JOIN_SQL).collectAsList();
+        assertRowsMatchCore(joined, expected, 1.0, rows.size(), "SQL join of normalizers, " + partitions + " partitions");
 
         assertAggregatesMatchCore(spark.sql("SELECT g, logsumexp(x) AS lse, softmax_state(x) AS s, "
                 + "logsumexp_of_state(softmax_state(x)) AS lse_of_state FROM t GROUP BY g").collectAsList(), "SQL GROUP BY");

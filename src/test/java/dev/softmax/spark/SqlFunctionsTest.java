@@ -58,7 +58,7 @@ class SqlFunctionsTest {
 
     @Test
     void everyFunctionIsRegistered() {
-        assertThat(names()).containsExactly("logsumexp", "softmax_state", "softmax_state_merge", "softmax",
+        assertThat(names()).containsExactly("logsumexp", "softmax_state", "softmax_state_merge", "softmax_normalizer", "softmax",
                 "log_softmax", "logsumexp_of_state", "array_softmax", "array_log_softmax", "array_logsumexp");
         for (String name : names()) {
             assertThat(spark.catalog().functionExists(name)).as(name).isTrue();
@@ -158,6 +158,9 @@ class SqlFunctionsTest {
         Dataset<Row> aggregates = spark.sql("SELECT logsumexp(x), softmax_state(x), softmax_state_merge(s) "
                 + "FROM (SELECT x, softmax_state(x) OVER () AS s FROM t)");
         assertThat(aggregates.columns()).containsExactly("logsumexp(x)", "softmax_state(x)", "softmax_state_merge(s)");
+        Dataset<Row> normalizer = spark.sql("SELECT softmax(x, n), log_softmax(x, n) "
+                + "FROM (SELECT x, softmax_normalizer(x) OVER () AS n FROM t)");
+        assertThat(normalizer.columns()).containsExactly("softmax(x, n)", "log_softmax(x, n)");
     }
 
     @Test
@@ -202,6 +205,10 @@ class SqlFunctionsTest {
         assertThatThrownBy(() -> spark.sql("SELECT softmax(x, x) FROM t"))
                 .isInstanceOf(AnalysisException.class)
                 .hasMessageContaining("`softmax`").hasMessageContaining("Parameter 2 (state)").hasMessageContaining("BINARY");
+        assertThatThrownBy(() -> spark.sql("SELECT softmax(x, named_struct('max', x)) FROM t"))
+                .isInstanceOf(AnalysisException.class)
+                .hasMessageContaining("`softmax`").hasMessageContaining("Parameter 2 (state)")
+                .hasMessageContaining("STRUCT").hasMessageContaining("log_normalizer_low");
         assertThatThrownBy(() -> spark.sql("SELECT softmax_state_merge(x) FROM t"))
                 .isInstanceOf(AnalysisException.class)
                 .hasMessageContaining("`softmax_state_merge`").hasMessageContaining("Parameter 1 (state)");
