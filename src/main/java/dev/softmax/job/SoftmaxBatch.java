@@ -22,6 +22,7 @@ import org.apache.spark.sql.DataFrameWriter;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.network.util.JavaUtils;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -40,10 +41,32 @@ final class SoftmaxBatch {
      */
     static final String COALESCE_CACHED_PLANS = "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning";
 
+    /**
+     * Spark conf read by the job: the per-group normalizers are broadcast to the rows when
+     * their size is at most this many bytes (a size such as {@code 128m}; negative: never).
+     * They are cached and counted before the join, so Spark knows their real size here, and a
+     * broadcast lets the rows stay where they are (no shuffle, no skewed task).
+     */
+    static final String BROADCAST_THRESHOLD = "spark.softmax.broadcastThreshold";
+
+    /** 128 MiB: about a million groups; the driver collects them once. */
+    static final String DEFAULT_BROADCAST_THRESHOLD = "128m";
+
+    static long broadcastThreshold(SparkSession spark) {
+        String value = spark.conf().get(BROADCAST_THRESHOLD, DEFAULT_BROADCAST_THRESHOLD).strip();
+        try {
+            return value.startsWith("-") ? -1 : JavaUtils.byteStringAsBytes(value);
+        } catch (NumberFormatException e) {
+            throw new SoftmaxException(BROADCAST_THRESHOLD + " must be a size in bytes such as 134217728 or 128m, "
+                    + "or -1 for never, got " + value);
+        }
+    }
+
     static void run(SparkSession spark, JobSettings settings, PrintWriter out, PrintWriter err, long startNanos) {
         if (!settings.conf().containsKey(COALESCE_CACHED_PLANS)) {
             spark.conf().set(COALESCE_CACHED_PLANS, "true");
         }
+        long broadcastThreshold = broadcastThreshold(spark);
         Configuration hadoopConf = spark.sparkContext().hadoopConfiguration();
         InputPaths inputs = InputPaths.resolve(hadoopConf, settings.inputs());
         DataFormat inputFormat = settings.inputFormat() != null ? settings.inputFormat() : inputs.detectFormat();
@@ -95,7 +118,8 @@ final class SoftmaxBatch {
                     .temperature(settings.temperature())
                     .mode(settings.mode())
                     .probColumn(settings.outputColumns().contains(SoftmaxJob.PROB) ? SoftmaxJob.PROB : null)
-                    .logProbColumn(settings.outputColumns().contains(SoftmaxJob.LOG_PROB) ? SoftmaxJob.LOG_PROB : null);
+                    .logProbColumn(settings.outputColumns().contains(SoftmaxJob.LOG_PROB) ? SoftmaxJob.LOG_PROB : null)
+                    .broadcastThreshold(broadcastThreshold);
             Dataset<Row> normalizers = SoftmaxFunctions.normalizers(good, settings.valueColumn(), options)
                     .persist(StorageLevel.MEMORY_AND_DISK());
             try {

@@ -175,10 +175,10 @@ final class BenchmarkPlans {
                                 df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g").mode(SoftmaxMode.FAST))),
                         new Plan("softmax-exact-broadcast", "softmax(df) exact, broadcastThreshold(1 GiB)", Kind.PROJECT,
                                 df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(1L << 30))),
-                        new Plan("sql-exact", "SQL softmax(x, state) exact, BROADCAST join", Kind.PROJECT,
-                                df -> sql(df, SoftmaxMode.EXACT, "SELECT /*+ BROADCAST(s) */ t.g, t.x, softmax(t.x, s.state) AS prob"
-                                        + " FROM " + VIEW + " t JOIN (SELECT g, softmax_state(x) AS state FROM " + VIEW
-                                        + " GROUP BY g) s ON t.g <=> s.g")));
+                        new Plan("sql-exact", "SQL softmax(x, normalizer) exact, BROADCAST join", Kind.PROJECT,
+                                df -> sql(df, SoftmaxMode.EXACT, "SELECT /*+ BROADCAST(n) */ t.g, t.x, softmax(t.x, n.s) AS prob"
+                                        + " FROM " + VIEW + " t JOIN (SELECT g, softmax_normalizer(x) AS s FROM " + VIEW
+                                        + " GROUP BY g) n ON t.g <=> n.g")));
             default:
                 throw new AssertionError(workload);
         }
