@@ -51,22 +51,12 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public void accept(double x) {
+        double m = max;
         count++;
-        if (Math.abs(x) <= Double.MAX_VALUE) {
-            flags |= StateReader.FLAG_FINITE;
-            if (x > max) {
-                sum = sum * Math.exp(max - x) + 1.0; // exp(-inf) = 0 for the first value
-                max = x;
-                maxCount = 1;
-            } else {
-                sum += Math.exp(x - max);
-                if (x == max) {
-                    maxCount++;
-                }
-            }
-        } else {
-            flags |= StateReader.nonFiniteFlag(x);
-        }
+        flags = foldFlags(flags, x);
+        sum = foldSum(m, sum, x);
+        maxCount = foldMaxCount(m, maxCount, x);
+        max = foldMax(m, x);
     }
 
     @Override
@@ -76,22 +66,117 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
                     + other.mode().id());
         }
         FastLogSumExp that = (FastLogSumExp) other;
-        if ((that.flags & StateReader.FLAG_FINITE) != 0) {
-            if ((flags & StateReader.FLAG_FINITE) == 0) {
-                max = that.max;
-                maxCount = that.maxCount;
-                sum = that.sum;
-            } else {
-                double m = Math.max(max, that.max);
-                long c = (max == m ? maxCount : 0) + (that.max == m ? that.maxCount : 0);
-                sum = sum * Math.exp(max - m) + that.sum * Math.exp(that.max - m);
-                max = m;
-                maxCount = c;
-            }
-        }
+        double m = max;
+        sum = mergeSum(flags, m, sum, that.flags, that.max, that.sum);
+        maxCount = mergeMaxCount(flags, m, maxCount, that.flags, that.max, that.maxCount);
+        max = mergeMax(flags, m, that.flags, that.max);
         count += that.count;
         flags |= that.flags;
         return this;
+    }
+
+    // ---- the recurrence field by field -------------------------------------------------------------
+    //
+    // accept and combine are exactly these functions: an engine that keeps the five fields in
+    // its own buffer (Spark's code-generated hash aggregate) gets the same bits as this class.
+    // Each takes the fields before the step; the count adds one per value (or the counts add)
+    // and the flags OR together.
+
+    /** The flags after folding x: {@code FINITE}, or the flag of a NaN or an infinity. */
+    public static int foldFlags(int flags, double x) {
+        return flags | (Math.abs(x) <= Double.MAX_VALUE ? StateReader.FLAG_FINITE : StateReader.nonFiniteFlag(x));
+    }
+
+    /** d after folding x into (m, d): rescaled to a new maximum, or plus exp(x - m). */
+    public static double foldSum(double max, double sum, double x) {
+        if (!(Math.abs(x) <= Double.MAX_VALUE)) {
+            return sum;
+        }
+        return x > max
+                ? sum * Math.exp(max - x) + 1.0 // exp(-inf) = 0 for the first value
+                : sum + Math.exp(x - max);
+    }
+
+    /** The count of the maximum after folding x into (m, count). */
+    public static long foldMaxCount(double max, long maxCount, double x) {
+        if (!(Math.abs(x) <= Double.MAX_VALUE)) {
+            return maxCount;
+        }
+        return x > max ? 1 : x == max ? maxCount + 1 : maxCount;
+    }
+
+    /** m after folding x: the larger of the finite values. */
+    public static double foldMax(double max, double x) {
+        return Math.abs(x) <= Double.MAX_VALUE && x > max ? x : max;
+    }
+
+    /** d after merging (flags2, m2, d2) into (flags1, m1, d1). */
+    public static double mergeSum(int flags1, double max1, double sum1, int flags2, double max2, double sum2) {
+        if ((flags2 & StateReader.FLAG_FINITE) == 0) {
+            return sum1;
+        }
+        if ((flags1 & StateReader.FLAG_FINITE) == 0) {
+            return sum2;
+        }
+        double m = Math.max(max1, max2);
+        return sum1 * Math.exp(max1 - m) + sum2 * Math.exp(max2 - m);
+    }
+
+    /** The count of the maximum after merging (flags2, m2, c2) into (flags1, m1, c1). */
+    public static long mergeMaxCount(int flags1, double max1, long maxCount1, int flags2, double max2,
+            long maxCount2) {
+        if ((flags2 & StateReader.FLAG_FINITE) == 0) {
+            return maxCount1;
+        }
+        if ((flags1 & StateReader.FLAG_FINITE) == 0) {
+            return maxCount2;
+        }
+        double m = Math.max(max1, max2);
+        return (max1 == m ? maxCount1 : 0) + (max2 == m ? maxCount2 : 0);
+    }
+
+    /** m after merging (flags2, m2) into (flags1, m1). */
+    public static double mergeMax(int flags1, double max1, int flags2, double max2) {
+        if ((flags2 & StateReader.FLAG_FINITE) == 0) {
+            return max1;
+        }
+        if ((flags1 & StateReader.FLAG_FINITE) == 0) {
+            return max2;
+        }
+        return Math.max(max1, max2);
+    }
+
+    /**
+     * The accumulator with the given fields, as an engine kept them with the functions above;
+     * checked as {@link LogSumExpAccumulator#fromBytes} checks a stored state.
+     *
+     * @throws SoftmaxException if the fields are not those of any sequence of values
+     */
+    public static FastLogSumExp restore(long count, int flags, double max, long maxCount, double sum) {
+        FastLogSumExp acc = new FastLogSumExp();
+        acc.count = count;
+        acc.flags = flags;
+        if ((flags & StateReader.FLAG_FINITE) != 0) {
+            acc.max = max;
+            acc.maxCount = maxCount;
+            acc.sum = sum;
+        }
+        acc.check();
+        return acc;
+    }
+
+    private void check() {
+        if ((flags & ~StateReader.ALL_FLAGS) != 0 || (count == 0) != (flags == 0)
+                || count < Integer.bitCount(flags)) {
+            throw StateReader.corrupt("expected flags within 0x0f, one value at least per flag, actual flags 0x"
+                    + Integer.toHexString(flags) + " and count " + count);
+        }
+        if ((flags & StateReader.FLAG_FINITE) != 0
+                && (!(Math.abs(max) <= Double.MAX_VALUE) || maxCount < 1 || maxCount > count
+                        || !(sum >= 1.0) || sum > count)) {
+            throw StateReader.corrupt("expected a finite maximum counted 1 to " + count
+                    + " times and a sum in [1, count], actual " + max + ", " + maxCount + ", " + sum);
+        }
     }
 
     @Override
@@ -122,11 +207,7 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");
             acc.sum = Double.longBitsToDouble(in.readLong("sum"));
-            if (!(Math.abs(acc.max) <= Double.MAX_VALUE) || acc.maxCount < 1 || acc.maxCount > acc.count
-                    || !(acc.sum >= 1.0) || acc.sum > acc.count) {
-                throw StateReader.corrupt("expected a finite maximum counted 1 to " + acc.count
-                        + " times and a sum in [1, count], actual " + acc.max + ", " + acc.maxCount + ", " + acc.sum);
-            }
+            acc.check();
         }
         in.expectEnd();
         return acc;
