@@ -339,8 +339,16 @@ public final class SoftmaxFunctionRegistry {
                 DataTypes.createArrayType(DataTypes.DoubleType, true), Option.empty());
     }
 
-    /** An aggregate over one checked input, named {@code name}: a {@link SoftmaxAggregate}. */
+    /**
+     * An aggregate over one checked input, named {@code name}: in fast mode over values, a
+     * {@link FastSoftmaxAggregate} (Spark's generated hash aggregate); otherwise a
+     * {@link SoftmaxAggregate} running {@code aggregator}. The same bits either way.
+     */
     static Expression aggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression argument) {
+        FastSoftmaxAggregate.Output output = FastSoftmaxAggregate.Output.of(aggregator);
+        if (aggregator.mode() == SoftmaxMode.FAST && output != null) {
+            return new FastSoftmaxAggregate(name, output, ((ValueAggregator<?>) aggregator).temperature(), argument);
+        }
         return new SoftmaxAggregate(name, aggregator, argument);
     }
 

@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import dev.softmax.core.FastLogSumExp;
 import dev.softmax.core.LogSumExpAccumulator;
 import dev.softmax.core.Normalizer;
 import dev.softmax.core.Softmax;
@@ -10,6 +11,8 @@ import dev.softmax.core.SoftmaxException;
 import dev.softmax.core.SoftmaxMode;
 import java.util.Arrays;
 import java.util.Locale;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.catalyst.util.GenericArrayData;
@@ -141,6 +144,52 @@ public final class SoftmaxRuntime {
                     + Arrays.toString(Normalizer.Status.values()) + ", got " + name);
         }
     }
+
+    // ---- fast-mode aggregate buffers ({@link FastSoftmaxAggregate}) -----------------------------------
+
+    /** x / temperature, rounded once, as the aggregators fold it. */
+    public static double divide(double x, double temperature) {
+        return x / temperature;
+    }
+
+    /** count + 1. */
+    public static long increment(long count) {
+        return count + 1;
+    }
+
+    /** The sum of two counts. */
+    public static long add(long a, long b) {
+        return a + b;
+    }
+
+    /** The union of two sets of flags. */
+    public static int or(int a, int b) {
+        return a | b;
+    }
+
+    /** {@code logsumexp(x)} from the fields; NULL when no value was folded. */
+    public static Double fastLogSumExp(long count, int flags, double max, long maxCount, double sum,
+            double temperature) {
+        FastLogSumExp accumulator = FastLogSumExp.restore(count, flags, max, maxCount, sum);
+        return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
+    }
+
+    /** {@code softmax_state(x)} from the fields; NULL when no value was folded. */
+    public static byte[] fastState(long count, int flags, double max, long maxCount, double sum,
+            double temperature) {
+        FastLogSumExp accumulator = FastLogSumExp.restore(count, flags, max, maxCount, sum);
+        return accumulator.isEmpty() ? null : accumulator.toBytes();
+    }
+
+    /** The finished normalizer struct from the fields, as {@link NormalizerAggregator} returns it. */
+    public static InternalRow fastNormalizer(long count, int flags, double max, long maxCount, double sum,
+            double temperature) {
+        Normalizer normalizer = FastLogSumExp.restore(count, flags, max, maxCount, sum).finish();
+        return (InternalRow) NORMALIZER_TO_CATALYST.apply(NormalizerAggregator.toRow(normalizer, temperature));
+    }
+
+    private static final scala.Function1<Object, Object> NORMALIZER_TO_CATALYST =
+            CatalystTypeConverters.createToCatalystConverter(NormalizerColumns.SCHEMA);
 
     // ---- arrays ---------------------------------------------------------------------------------
 

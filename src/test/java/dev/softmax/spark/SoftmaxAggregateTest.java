@@ -19,7 +19,6 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
 import org.apache.spark.sql.classic.ExpressionUtils;
 import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import org.apache.spark.sql.functions;
@@ -99,7 +98,7 @@ class SoftmaxAggregateTest {
 
     @Test
     void runsInTheObjectHashAggregate() {
-        Dataset<Row> result = values.groupBy("g").agg(SoftmaxFunctions.logsumexp("x"));
+        Dataset<Row> result = values.groupBy("g").agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT));
         result.collectAsList();
         assertThat(SparkTestSupport.nodes(result.queryExecution().executedPlan()))
                 .anyMatch(node -> node.plan instanceof ObjectHashAggregateExec
@@ -108,7 +107,8 @@ class SoftmaxAggregateTest {
 
     @Test
     void theSameAggregateTwiceRunsOnce() {
-        Dataset<Row> twice = values.agg(SoftmaxFunctions.logsumexp("x").as("a"), SoftmaxFunctions.logsumexp("x").as("b"));
+        Dataset<Row> twice = values.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT).as("a"),
+                SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT).as("b"));
         ObjectHashAggregateExec aggregate = (ObjectHashAggregateExec) SparkTestSupport
                 .nodes(twice.queryExecution().executedPlan()).stream()
                 .map(node -> node.plan).filter(plan -> plan instanceof ObjectHashAggregateExec)
@@ -120,8 +120,7 @@ class SoftmaxAggregateTest {
 
     private static Column aggregate(AccumulatorAggregator<?, ?> aggregator, String column) {
         Expression input = ExpressionUtils.expression(col(column));
-        return ExpressionUtils.column(
-                ((AggregateFunction) SoftmaxFunctionRegistry.aggregate("test", aggregator, input)).toAggregateExpression());
+        return ExpressionUtils.column(new SoftmaxAggregate("test", aggregator, input).toAggregateExpression());
     }
 
     /** The result of each group as text (bytes as hex, doubles as bits), in group order. */
