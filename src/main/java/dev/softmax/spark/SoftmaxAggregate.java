@@ -42,15 +42,16 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
     private transient Function1<Object, Object> toCatalyst;
 
     /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
-    @SuppressWarnings("unchecked")
     public SoftmaxAggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression child) {
-        this(name, (AccumulatorAggregator<Object, Object>) aggregator, child, 0, 0);
+        this(name, aggregator, child, 0, 0);
     }
 
-    private SoftmaxAggregate(String name, AccumulatorAggregator<Object, Object> aggregator, Expression child,
+    /** As Catalyst copies it: the constructor arguments are the product's elements. */
+    @SuppressWarnings("unchecked")
+    public SoftmaxAggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression child,
             int mutableAggBufferOffset, int inputAggBufferOffset) {
         this.name = Objects.requireNonNull(name, "name");
-        this.aggregator = Objects.requireNonNull(aggregator, "aggregator");
+        this.aggregator = (AccumulatorAggregator<Object, Object>) Objects.requireNonNull(aggregator, "aggregator");
         this.child = Objects.requireNonNull(child, "child");
         this.mutableAggBufferOffset = mutableAggBufferOffset;
         this.inputAggBufferOffset = inputAggBufferOffset;
