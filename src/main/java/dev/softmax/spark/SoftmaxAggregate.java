@@ -10,10 +10,12 @@ import java.util.Objects;
 import org.apache.spark.sql.catalyst.CatalystTypeConverters;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.encoders.AgnosticEncoder;
+import org.apache.spark.sql.catalyst.expressions.BoundReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
 import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DoubleType;
 import scala.Function1;
 
 /**
@@ -40,6 +42,8 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
     private final int inputAggBufferOffset;
     private final DataType dataType;
     private transient Function1<Object, Object> toCatalyst;
+    private transient int doubleColumn = UNKNOWN;
+    private transient double temperature;
 
     /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
     public SoftmaxAggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression child) {
@@ -73,9 +77,39 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
 
     @Override
     public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
+        if (doubleColumn == UNKNOWN) {
+            doubleColumn = doubleColumn();
+        }
+        if (doubleColumn >= 0) {
+            // The common case, a DOUBLE column of the input row: read it unboxed and fold it as
+            // ValueAggregator.reduce does (x / T, the division skipped for T = 1).
+            if (!input.isNullAt(doubleColumn)) {
+                double x = input.getDouble(doubleColumn);
+                buffer.accept(temperature == 1.0 ? x : x / temperature);
+            }
+            return buffer;
+        }
         // The internal value of a DOUBLE column is a Double and of a BINARY one a byte[]: the
         // aggregator's input types (a null input is skipped by reduce).
         return aggregator.reduce(buffer, child.eval(input));
+    }
+
+    private static final int UNKNOWN = -2;
+
+    /**
+     * The ordinal of the input row's column that the values are, when they are a bound DOUBLE
+     * column (a {@link SoftmaxArgument} around it is transparent) and the aggregator folds
+     * values; -1 otherwise.
+     */
+    private int doubleColumn() {
+        Expression values = child instanceof SoftmaxArgument argument ? argument.child() : child;
+        Object folds = aggregator;
+        if (folds instanceof ValueAggregator<?> valueAggregator && values instanceof BoundReference column
+                && column.dataType() instanceof DoubleType) {
+            temperature = valueAggregator.temperature();
+            return column.ordinal();
+        }
+        return -1;
     }
 
     @Override
