@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import java.util.Arrays;
 import dev.softmax.core.FastLogSumExp;
 import java.io.Serializable;
 import java.util.List;
@@ -193,25 +194,21 @@ public final class FastSoftmaxAggregate extends DeclarativeAggregate implements 
         return name;
     }
 
+    // Product, as Spark's case classes: the constructor arguments, in order (TreeNode.makeCopy
+    // copies a node with them); equality and hash over the same.
+
+    private Object[] fields() {
+        return new Object[] {name, output, temperature, child};
+    }
+
     @Override
     public int productArity() {
-        return 4;
+        return fields().length;
     }
 
     @Override
     public Object productElement(int n) {
-        switch (n) {
-            case 0:
-                return name;
-            case 1:
-                return output;
-            case 2:
-                return temperature;
-            case 3:
-                return child;
-            default:
-                throw new IndexOutOfBoundsException(String.valueOf(n));
-        }
+        return fields()[n];
     }
 
     @Override
@@ -221,19 +218,11 @@ public final class FastSoftmaxAggregate extends DeclarativeAggregate implements 
 
     @Override
     public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        if (!(other instanceof FastSoftmaxAggregate)) {
-            return false;
-        }
-        FastSoftmaxAggregate that = (FastSoftmaxAggregate) other;
-        return name.equals(that.name) && output == that.output
-                && Double.compare(temperature, that.temperature) == 0 && child.equals(that.child);
+        return this == other || other instanceof FastSoftmaxAggregate that && Arrays.equals(fields(), that.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, output, temperature, child);
+        return Arrays.hashCode(fields());
     }
 }

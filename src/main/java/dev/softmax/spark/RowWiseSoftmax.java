@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import java.util.Arrays;
 import dev.softmax.core.SoftmaxMode;
 import java.util.ArrayList;
 import java.util.List;
@@ -151,27 +152,21 @@ public final class RowWiseSoftmax extends Expression implements java.io.Serializ
         return new RowWiseSoftmax(name, log, mode, newChildren.apply(0), newChildren.apply(1));
     }
 
+    // Product, as Spark's case classes: the constructor arguments, in order (TreeNode.makeCopy
+    // copies a node with them); equality and hash over the same.
+
+    private Object[] fields() {
+        return new Object[] {name, log, mode, x, s};
+    }
+
     @Override
     public int productArity() {
-        return 5;
+        return fields().length;
     }
 
     @Override
     public Object productElement(int n) {
-        switch (n) {
-            case 0:
-                return name;
-            case 1:
-                return log;
-            case 2:
-                return mode;
-            case 3:
-                return x;
-            case 4:
-                return s;
-            default:
-                throw new IndexOutOfBoundsException(String.valueOf(n));
-        }
+        return fields()[n];
     }
 
     @Override
@@ -181,18 +176,11 @@ public final class RowWiseSoftmax extends Expression implements java.io.Serializ
 
     @Override
     public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        if (!(other instanceof RowWiseSoftmax)) {
-            return false;
-        }
-        RowWiseSoftmax that = (RowWiseSoftmax) other;
-        return log == that.log && mode == that.mode && name.equals(that.name) && x.equals(that.x) && s.equals(that.s);
+        return this == other || other instanceof RowWiseSoftmax that && Arrays.equals(fields(), that.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, log, mode, x, s);
+        return Arrays.hashCode(fields());
     }
 }

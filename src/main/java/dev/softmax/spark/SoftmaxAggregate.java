@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import java.util.Arrays;
 import dev.softmax.core.LogSumExpAccumulator;
 import java.io.Serializable;
 import java.util.List;
@@ -181,27 +182,21 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
         return name;
     }
 
+    // Product, as Spark's case classes: the constructor arguments, in order (TreeNode.makeCopy
+    // copies a node with them); equality and hash over the same.
+
+    private Object[] fields() {
+        return new Object[] {name, aggregator, child, mutableAggBufferOffset, inputAggBufferOffset};
+    }
+
     @Override
     public int productArity() {
-        return 5;
+        return fields().length;
     }
 
     @Override
     public Object productElement(int n) {
-        switch (n) {
-            case 0:
-                return name;
-            case 1:
-                return aggregator;
-            case 2:
-                return child;
-            case 3:
-                return mutableAggBufferOffset;
-            case 4:
-                return inputAggBufferOffset;
-            default:
-                throw new IndexOutOfBoundsException(String.valueOf(n));
-        }
+        return fields()[n];
     }
 
     @Override
@@ -211,20 +206,11 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
 
     @Override
     public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        if (!(other instanceof SoftmaxAggregate)) {
-            return false;
-        }
-        SoftmaxAggregate that = (SoftmaxAggregate) other;
-        return name.equals(that.name) && aggregator.equals(that.aggregator) && child.equals(that.child)
-                && mutableAggBufferOffset == that.mutableAggBufferOffset
-                && inputAggBufferOffset == that.inputAggBufferOffset;
+        return this == other || other instanceof SoftmaxAggregate that && Arrays.equals(fields(), that.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, aggregator, child, mutableAggBufferOffset, inputAggBufferOffset);
+        return Arrays.hashCode(fields());
     }
 }

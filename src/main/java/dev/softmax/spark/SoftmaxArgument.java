@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -189,29 +190,21 @@ public final class SoftmaxArgument extends Expression implements java.io.Seriali
         return new SoftmaxArgument(newChild, function, position, argument, kind);
     }
 
-    // Product, as Spark's case classes: the constructor arguments, in order (TreeNode.makeCopy).
+    // Product, as Spark's case classes: the constructor arguments, in order (TreeNode.makeCopy
+    // copies a node with them); equality and hash over the same.
+
+    private Object[] fields() {
+        return new Object[] {child, function, position, argument, kind};
+    }
 
     @Override
     public int productArity() {
-        return 5;
+        return fields().length;
     }
 
     @Override
     public Object productElement(int n) {
-        switch (n) {
-            case 0:
-                return child;
-            case 1:
-                return function;
-            case 2:
-                return position;
-            case 3:
-                return argument;
-            case 4:
-                return kind;
-            default:
-                throw new IndexOutOfBoundsException(String.valueOf(n));
-        }
+        return fields()[n];
     }
 
     @Override
@@ -221,19 +214,11 @@ public final class SoftmaxArgument extends Expression implements java.io.Seriali
 
     @Override
     public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        if (!(other instanceof SoftmaxArgument)) {
-            return false;
-        }
-        SoftmaxArgument that = (SoftmaxArgument) other;
-        return position == that.position && child.equals(that.child) && function.equals(that.function)
-                && argument.equals(that.argument) && kind == that.kind;
+        return this == other || other instanceof SoftmaxArgument that && Arrays.equals(fields(), that.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(child, function, position, argument, kind);
+        return Arrays.hashCode(fields());
     }
 }

@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.Function;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -112,23 +113,21 @@ public final class SoftmaxCall extends Expression implements java.io.Serializabl
         return new SoftmaxCall(newChild, name, shownArguments);
     }
 
+    // Product, as Spark's case classes: the constructor arguments, in order (TreeNode.makeCopy
+    // copies a node with them); equality and hash over the same.
+
+    private Object[] fields() {
+        return new Object[] {child, name, shownArguments};
+    }
+
     @Override
     public int productArity() {
-        return 3;
+        return fields().length;
     }
 
     @Override
     public Object productElement(int n) {
-        switch (n) {
-            case 0:
-                return child;
-            case 1:
-                return name;
-            case 2:
-                return shownArguments;
-            default:
-                throw new IndexOutOfBoundsException(String.valueOf(n));
-        }
+        return fields()[n];
     }
 
     @Override
@@ -138,18 +137,11 @@ public final class SoftmaxCall extends Expression implements java.io.Serializabl
 
     @Override
     public boolean equals(Object other) {
-        if (this == other) {
-            return true;
-        }
-        if (!(other instanceof SoftmaxCall)) {
-            return false;
-        }
-        SoftmaxCall that = (SoftmaxCall) other;
-        return shownArguments == that.shownArguments && name.equals(that.name) && child.equals(that.child);
+        return this == other || other instanceof SoftmaxCall that && Arrays.equals(fields(), that.fields());
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(child, name, shownArguments);
+        return Arrays.hashCode(fields());
     }
 }
