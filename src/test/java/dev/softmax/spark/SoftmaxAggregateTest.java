@@ -98,11 +98,9 @@ class SoftmaxAggregateTest {
 
     @Test
     void runsInTheObjectHashAggregate() {
-        Dataset<Row> result = values.groupBy("g").agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT));
-        result.collectAsList();
-        assertThat(SparkTestSupport.nodes(result.queryExecution().executedPlan()))
-                .anyMatch(node -> node.plan instanceof ObjectHashAggregateExec
-                        && node.plan.toString().contains("logsumexp("));
+        SparkTestSupport.assertRunsIn(values.groupBy("g").agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT)),
+                plan -> plan instanceof ObjectHashAggregateExec && plan.toString().contains("logsumexp("),
+                "an ObjectHashAggregate of logsumexp");
     }
 
     @Test

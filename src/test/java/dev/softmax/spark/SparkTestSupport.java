@@ -151,6 +151,12 @@ final class SparkTestSupport {
         }
     }
 
+    /** Runs {@code result} and checks that some node of its final physical plan matches {@code node}. */
+    static void assertRunsIn(Dataset<Row> result, java.util.function.Predicate<SparkPlan> node, String what) {
+        result.collectAsList();
+        assertThat(nodes(result.queryExecution().executedPlan())).as(what).anyMatch(n -> node.test(n.plan));
+    }
+
     /** Every node of a plan, adaptive wrappers and query stages unwrapped, subqueries included. */
     static List<PlanNode> nodes(SparkPlan plan) {
         List<PlanNode> nodes = new ArrayList<>();
