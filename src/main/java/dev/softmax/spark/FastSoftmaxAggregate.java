@@ -157,10 +157,11 @@ public final class FastSoftmaxAggregate extends DeclarativeAggregate implements 
 
     @Override
     public Expression evaluateExpression() {
-        AttributeReference[] b = buffer();
-        return new StaticInvoke(SoftmaxRuntime.class, output.type, output.method,
-                SoftmaxFunctionRegistry.seq(List.of(b[0], b[1], b[2], b[3], b[4],
-                        Literal.create(temperature, DataTypes.DoubleType))),
+        List<Expression> fields = new java.util.ArrayList<>(List.of(buffer()));
+        if (output == Output.NORMALIZER) {
+            fields.add(Literal.create(temperature, DataTypes.DoubleType)); // a column of the normalizer
+        }
+        return new StaticInvoke(SoftmaxRuntime.class, output.type, output.method, SoftmaxFunctionRegistry.seq(fields),
                 SoftmaxFunctionRegistry.seq(List.of()), false, true, true, Option.empty());
     }
 

@@ -130,7 +130,6 @@ public final class SoftmaxRuntime {
         return parseStatus(status.toString()).ordinal();
     }
 
-
     /** A temperature read from a normalizers table, checked once per group. */
     public static double checkedTemperature(double temperature) {
         return Softmax.checkTemperature(temperature);
@@ -168,15 +167,13 @@ public final class SoftmaxRuntime {
     }
 
     /** {@code logsumexp(x)} from the fields; NULL when no value was folded. */
-    public static Double fastLogSumExp(long count, int flags, double max, long maxCount, double sum,
-            double temperature) {
+    public static Double fastLogSumExp(long count, int flags, double max, long maxCount, double sum) {
         FastLogSumExp accumulator = FastLogSumExp.restore(count, flags, max, maxCount, sum);
         return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
     }
 
     /** {@code softmax_state(x)} from the fields; NULL when no value was folded. */
-    public static byte[] fastState(long count, int flags, double max, long maxCount, double sum,
-            double temperature) {
+    public static byte[] fastState(long count, int flags, double max, long maxCount, double sum) {
         FastLogSumExp accumulator = FastLogSumExp.restore(count, flags, max, maxCount, sum);
         return accumulator.isEmpty() ? null : accumulator.toBytes();
     }
