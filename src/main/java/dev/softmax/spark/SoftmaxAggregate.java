@@ -43,7 +43,9 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
     private final int inputAggBufferOffset;
     private final DataType dataType;
     private transient Function1<Object, Object> toCatalyst;
-    private transient int doubleColumn = UNKNOWN;
+    // Transient and set on first use (a deserialized copy starts with the defaults):
+    private transient boolean inputKnown;
+    private transient int doubleColumn;
     private transient double temperature;
 
     /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
@@ -78,8 +80,9 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
 
     @Override
     public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
-        if (doubleColumn == UNKNOWN) {
+        if (!inputKnown) {
             doubleColumn = doubleColumn();
+            inputKnown = true;
         }
         if (doubleColumn >= 0) {
             // The common case, a DOUBLE column of the input row: read it unboxed and fold it as
@@ -94,8 +97,6 @@ public final class SoftmaxAggregate extends TypedImperativeAggregate<LogSumExpAc
         // aggregator's input types (a null input is skipped by reduce).
         return aggregator.reduce(buffer, child.eval(input));
     }
-
-    private static final int UNKNOWN = -2;
 
     /**
      * The ordinal of the input row's column that the values are, when they are a bound DOUBLE
