@@ -154,23 +154,19 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
      */
     public static FastLogSumExp restore(long count, int flags, double max, long maxCount, double sum) {
         FastLogSumExp acc = new FastLogSumExp();
-        acc.count = count;
-        acc.flags = flags;
+        acc.flags = StateReader.checkFlags(flags);
+        acc.count = StateReader.checkCount(count, flags);
         if ((flags & StateReader.FLAG_FINITE) != 0) {
             acc.max = max;
             acc.maxCount = maxCount;
             acc.sum = sum;
         }
-        acc.check();
+        acc.checkFinite();
         return acc;
     }
 
-    private void check() {
-        if ((flags & ~StateReader.ALL_FLAGS) != 0 || (count == 0) != (flags == 0)
-                || count < Integer.bitCount(flags)) {
-            throw StateReader.corrupt("expected flags within 0x0f, one value at least per flag, actual flags 0x"
-                    + Integer.toHexString(flags) + " and count " + count);
-        }
+    /** The maximum, its count and the sum, checked against the count (when there is a finite value). */
+    private void checkFinite() {
         if ((flags & StateReader.FLAG_FINITE) != 0
                 && (!(Math.abs(max) <= Double.MAX_VALUE) || maxCount < 1 || maxCount > count
                         || !(sum >= 1.0) || sum > count)) {
@@ -207,7 +203,7 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");
             acc.sum = Double.longBitsToDouble(in.readLong("sum"));
-            acc.check();
+            acc.checkFinite();
         }
         in.expectEnd();
         return acc;

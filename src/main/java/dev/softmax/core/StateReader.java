@@ -35,7 +35,11 @@ final class StateReader {
     }
 
     int readFlags() {
-        int flags = readByte("flags");
+        return checkFlags(readByte("flags"));
+    }
+
+    /** The flags, checked: only the four known bits. */
+    static int checkFlags(int flags) {
         if ((flags & ~ALL_FLAGS) != 0) {
             throw corrupt("expected flags within 0x0f, actual 0x" + Integer.toHexString(flags));
         }
@@ -52,7 +56,11 @@ final class StateReader {
 
     /** Reads the count of values and checks it against the flags read before it. */
     long readCount(int flags) {
-        long count = readVarLong("count");
+        return checkCount(readVarLong("count"), flags);
+    }
+
+    /** The count of values, checked against the flags: none exactly when no flag, one at least per flag. */
+    static long checkCount(long count, int flags) {
         if ((count == 0) != (flags == 0) || count < Integer.bitCount(flags)) {
             throw corrupt("count " + count + " does not match flags 0x" + Integer.toHexString(flags));
         }
