@@ -21,6 +21,11 @@ public final class LogSumExpAggregator extends ValueAggregator<Double> {
 
     @Override
     public Double finish(LogSumExpAccumulator accumulator) {
+        return logSumExpOrNull(accumulator);
+    }
+
+    /** The logsumexp of the values folded, or NULL when there is none (an aggregate over no value). */
+    static Double logSumExpOrNull(LogSumExpAccumulator accumulator) {
         return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
     }
 

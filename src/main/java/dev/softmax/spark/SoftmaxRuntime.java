@@ -168,14 +168,12 @@ public final class SoftmaxRuntime {
 
     /** {@code logsumexp(x)} from the fields; NULL when no value was folded. */
     public static Double fastLogSumExp(long count, int flags, double max, long maxCount, double sum) {
-        FastLogSumExp accumulator = FastLogSumExp.restore(count, flags, max, maxCount, sum);
-        return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
+        return LogSumExpAggregator.logSumExpOrNull(FastLogSumExp.restore(count, flags, max, maxCount, sum));
     }
 
     /** {@code softmax_state(x)} from the fields; NULL when no value was folded. */
     public static byte[] fastState(long count, int flags, double max, long maxCount, double sum) {
-        FastLogSumExp accumulator = FastLogSumExp.restore(count, flags, max, maxCount, sum);
-        return accumulator.isEmpty() ? null : accumulator.toBytes();
+        return SoftmaxStateAggregator.stateOrNull(FastLogSumExp.restore(count, flags, max, maxCount, sum));
     }
 
     /** The finished normalizer struct from the fields, as {@link NormalizerAggregator} returns it. */

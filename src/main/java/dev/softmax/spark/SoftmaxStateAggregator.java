@@ -23,6 +23,11 @@ public final class SoftmaxStateAggregator extends ValueAggregator<byte[]> {
 
     @Override
     public byte[] finish(LogSumExpAccumulator accumulator) {
+        return stateOrNull(accumulator);
+    }
+
+    /** The state's bytes, or NULL when no value was folded (an aggregate over no value). */
+    static byte[] stateOrNull(LogSumExpAccumulator accumulator) {
         return accumulator.isEmpty() ? null : accumulator.toBytes();
     }
 

@@ -29,7 +29,7 @@ public final class SoftmaxStateMergeAggregator extends AccumulatorAggregator<byt
 
     @Override
     public byte[] finish(LogSumExpAccumulator accumulator) {
-        return accumulator.isEmpty() ? null : accumulator.toBytes();
+        return SoftmaxStateAggregator.stateOrNull(accumulator);
     }
 
     @Override
