@@ -14,11 +14,9 @@ import org.apache.spark.sql.catalyst.expressions.If;
 import org.apache.spark.sql.catalyst.expressions.IsNull;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.aggregate.DeclarativeAggregate;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
-import scala.Option;
 import scala.collection.immutable.Seq;
 
 /**
@@ -161,13 +159,11 @@ public final class FastSoftmaxAggregate extends DeclarativeAggregate implements 
         if (output == Output.NORMALIZER) {
             fields.add(Literal.create(temperature, DataTypes.DoubleType)); // a column of the normalizer
         }
-        return new StaticInvoke(SoftmaxRuntime.class, output.type, output.method, SoftmaxFunctionRegistry.seq(fields),
-                SoftmaxFunctionRegistry.seq(List.of()), false, true, true, Option.empty());
+        return SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, output.method, output.type, true, fields);
     }
 
     private static Expression invoke(Class<?> owner, String method, DataType type, Expression... arguments) {
-        return new StaticInvoke(owner, type, method, SoftmaxFunctionRegistry.seq(List.of(arguments)),
-                SoftmaxFunctionRegistry.seq(List.of()), false, false, true, Option.empty());
+        return SoftmaxFunctionRegistry.invoke(owner, method, type, false, List.of(arguments));
     }
 
     @Override

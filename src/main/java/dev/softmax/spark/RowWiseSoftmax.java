@@ -14,7 +14,6 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GetStructField;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
 import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -103,8 +102,7 @@ public final class RowWiseSoftmax extends Expression implements java.io.Serializ
     }
 
     private static Expression invoke(String method, DataType type, Expression... arguments) {
-        return new StaticInvoke(SoftmaxRuntime.class, type, method, SoftmaxFunctionRegistry.seq(List.of(arguments)),
-                SoftmaxFunctionRegistry.seq(List.of()), true, false, true, Option.empty());
+        return SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, type, false, List.of(arguments));
     }
 
     @Override

@@ -361,9 +361,17 @@ public final class SoftmaxFunctionRegistry {
         List<Expression> all = new ArrayList<>(List.of(arguments));
         int shown = (int) all.stream().filter(e -> !(e instanceof Literal)).count();
         all.add(Literal.create(mode.ordinal(), DataTypes.IntegerType));
-        StaticInvoke invoke = new StaticInvoke(SoftmaxRuntime.class, type, method, seq(all),
-                seq(List.<AbstractDataType>of()), true, returnNullable, true, Option.empty());
-        return new SoftmaxCall(invoke, name, shown);
+        return new SoftmaxCall(invoke(SoftmaxRuntime.class, method, type, returnNullable, all), name, shown);
+    }
+
+    /**
+     * {@code owner.method(arguments)}, a static Java method called from Spark's generated code
+     * with Catalyst's internal types: NULL when an argument is NULL, without calling it.
+     */
+    static StaticInvoke invoke(Class<?> owner, String method, DataType type, boolean returnNullable,
+            List<Expression> arguments) {
+        return new StaticInvoke(owner, type, method, seq(arguments), seq(List.<AbstractDataType>of()), true,
+                returnNullable, true, Option.empty());
     }
 
     private static ExpressionInfo info(String name, String usage, String arguments, String examples,

@@ -19,7 +19,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.classic.ExpressionUtils;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.internal.SQLConf;
@@ -239,10 +238,9 @@ public final class SoftmaxFunctions {
         for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
             arguments.add(ExpressionUtils.expression(normalizer.getField(field)));
         }
-        StaticInvoke invoke = new StaticInvoke(SoftmaxRuntime.class, DataTypes.DoubleType, method,
-                SoftmaxFunctionRegistry.seq(arguments), SoftmaxFunctionRegistry.seq(List.of()), true, false, true,
-                scala.Option.empty());
-        return ExpressionUtils.column(new SoftmaxCall(invoke, name, 1));
+        return ExpressionUtils.column(new SoftmaxCall(
+                SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, DataTypes.DoubleType, false, arguments),
+                name, 1));
     }
 
     /**
@@ -263,9 +261,8 @@ public final class SoftmaxFunctions {
     }
 
     private static Column invoke(String method, org.apache.spark.sql.types.DataType type, Column argument) {
-        return ExpressionUtils.column(new StaticInvoke(SoftmaxRuntime.class, type, method,
-                SoftmaxFunctionRegistry.seq(List.of(ExpressionUtils.expression(argument))),
-                SoftmaxFunctionRegistry.seq(List.of()), true, false, true, scala.Option.empty()));
+        return ExpressionUtils.column(SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, type, false,
+                List.of(ExpressionUtils.expression(argument))));
     }
 
     private static void checkOutputs(Dataset<Row> df, SoftmaxOptions options) {
