@@ -25,6 +25,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -252,59 +255,53 @@ final class StandaloneCluster implements AutoCloseable {
     }
 
     private Daemon startMaster() {
-        AssertionError last = null;
-        for (int attempt = 0; attempt < 3; attempt++) {
-            int port = freePort();
-            int uiPort = freePort();
-            Daemon daemon = startDaemon("master", List.of("org.apache.spark.deploy.master.Master",
-                    "--host", HOST, "--port", Integer.toString(port), "--webui-port", Integer.toString(uiPort)),
-                    port, uiPort);
-            try {
-                Poll.untilTrue("the Master on port " + port + " (log " + daemon.log() + ")", START_TIMEOUT, POLL,
-                        () -> {
-                            if (!daemon.process().isAlive()) {
-                                throw new Poll.Abort("exited: " + tail(daemon.log()));
-                            }
-                            return "ALIVE".equals(fetchJson(daemon.uiUrl() + "/json/").path("status").asText());
-                        }, () -> daemon.process().isAlive() ? "not answering yet" : "exited: " + tail(daemon.log()));
-                return daemon;
-            } catch (AssertionError e) {
-                boolean exited = !daemon.process().isAlive();
-                Processes.killTree(daemon.process().toHandle(), Duration.ZERO);
-                if (!exited) {
-                    throw e; // alive but not ready in time: another try would not help
-                }
-                last = e; // exited: most likely a port taken meanwhile; try others
-            }
-        }
-        throw last;
+        return startUntilReady(
+                (port, uiPort) -> startDaemon("master", List.of("org.apache.spark.deploy.master.Master",
+                        "--host", HOST, "--port", Integer.toString(port), "--webui-port", Integer.toString(uiPort)),
+                        port, uiPort),
+                daemon -> "the Master on port " + daemon.port(),
+                daemon -> "ALIVE".equals(fetchJson(daemon.uiUrl() + "/json/").path("status").asText()),
+                daemon -> "not answering yet");
     }
 
     private Daemon startWorker(int index) {
+        return startUntilReady(
+                (port, uiPort) -> {
+                    Path workDir = root.resolve("work").resolve("worker-" + index + "-" + (daemonsStarted + 1));
+                    return startDaemon("worker" + index, List.of("org.apache.spark.deploy.worker.Worker",
+                            "--host", HOST, "--port", Integer.toString(port), "--webui-port", Integer.toString(uiPort),
+                            "--cores", "1", "--memory", "1g", "-d", workDir.toString(), masterUrl()), port, uiPort);
+                },
+                daemon -> "Worker " + index + " on port " + daemon.port() + " to register",
+                daemon -> "ALIVE".equals(workerState(daemon.port())),
+                daemon -> "state " + workerState(daemon.port()));
+    }
+
+    /**
+     * Launches a daemon on two free ports and waits until it is ready. A daemon that exits
+     * before (most likely a port taken meanwhile) is retried on other ports, up to three
+     * times; one alive but not ready in time fails at once, since another try would not help.
+     */
+    private Daemon startUntilReady(BiFunction<Integer, Integer, Daemon> launch, Function<Daemon, String> what,
+            Predicate<Daemon> ready, Function<Daemon, String> notReadyState) {
         AssertionError last = null;
         for (int attempt = 0; attempt < 3; attempt++) {
-            int port = freePort();
-            int uiPort = freePort();
-            Path workDir = root.resolve("work").resolve("worker-" + index + "-" + (daemonsStarted + 1));
-            Daemon daemon = startDaemon("worker" + index, List.of("org.apache.spark.deploy.worker.Worker",
-                    "--host", HOST, "--port", Integer.toString(port), "--webui-port", Integer.toString(uiPort),
-                    "--cores", "1", "--memory", "1g", "-d", workDir.toString(), masterUrl()), port, uiPort);
+            Daemon daemon = launch.apply(freePort(), freePort());
             try {
-                Poll.untilTrue("Worker " + index + " on port " + port + " to register (log " + daemon.log() + ")",
-                        START_TIMEOUT, POLL, () -> {
-                            if (!daemon.process().isAlive()) {
-                                throw new Poll.Abort("exited: " + tail(daemon.log()));
-                            }
-                            return "ALIVE".equals(workerState(port));
-                        }, () -> daemon.process().isAlive() ? "state " + workerState(port) : "exited: " + tail(daemon.log()));
+                Poll.untilTrue(what.apply(daemon) + " (log " + daemon.log() + ")", START_TIMEOUT, POLL, () -> {
+                    if (!daemon.process().isAlive()) {
+                        throw new Poll.Abort("exited: " + tail(daemon.log()));
+                    }
+                    return ready.test(daemon);
+                }, () -> daemon.process().isAlive() ? notReadyState.apply(daemon) : "exited: " + tail(daemon.log()));
                 return daemon;
             } catch (AssertionError e) {
                 boolean exited = !daemon.process().isAlive();
                 Processes.killTree(daemon.process().toHandle(), Duration.ZERO);
                 if (!exited) {
-                    throw e; // alive but not ready in time: another try would not help
+                    throw e;
                 }
-                last = e; // exited: most likely a port taken meanwhile; try others
+                last = e;
             }
         }
         throw last;
