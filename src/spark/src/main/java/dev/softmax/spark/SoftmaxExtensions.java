@@ -1,0 +1,32 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.spark;
+
+import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
+import org.apache.spark.sql.SparkSessionExtensions;
+import scala.Tuple3;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.BoxedUnit;
+
+/**
+ * Spark session extension that injects the project's SQL functions (the same definitions
+ * as {@link SparkSoftmax#register}) into every session:
+ *
+ * <pre>
+ * spark-sql --jars spark-softmax.jar --conf spark.sql.extensions=dev.softmax.spark.SoftmaxExtensions
+ * </pre>
+ *
+ * Extensions are applied when a session is created: {@code getOrCreate()} on a session that
+ * already exists ignores them.
+ */
+public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
+
+    @Override
+    public BoxedUnit apply(SparkSessionExtensions extensions) {
+        for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
+            extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(), definition.sparkBuilder()));
+        }
+        return BoxedUnit.UNIT;
+    }
+}

@@ -1,0 +1,193 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.spark.catalyst;
+
+import dev.softmax.core.LogSumExpAccumulator;
+import dev.softmax.spark.AccumulatorAggregator;
+import dev.softmax.spark.ValueAggregator;
+import java.io.Serializable;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import org.apache.spark.sql.catalyst.CatalystTypeConverters;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.BoundReference;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
+import org.apache.spark.sql.catalyst.expressions.aggregate.TypedImperativeAggregate;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DoubleType;
+import scala.Function1;
+
+/**
+ * The Catalyst form of the project's aggregators: runs one {@link AccumulatorAggregator}
+ * (its {@code zero}, {@code reduce}, {@code merge} and {@code finish}) directly on Spark's
+ * internal rows, with the core's bytes between stages.
+ *
+ * <p>Spark's own wrapper of an {@link org.apache.spark.sql.expressions.Aggregator}
+ * ({@code ScalaAggregator}) copies every input row into an {@code UnsafeRow} and runs an
+ * encoder's deserializer on it before {@code reduce}; this aggregate passes the input
+ * column's value (a {@code Double}, or the {@code byte[]} of a state) straight to
+ * {@code reduce}, which is the same value the deserializer would build. The buffer and the
+ * arithmetic are the aggregator's, so the results are the same bits
+ * ({@code SoftmaxAggregateTest}); only the per-row overhead is gone. The buffer lives in
+ * Spark's object hash aggregate, falling back to sorting as Spark decides.
+ */
+public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogSumExpAccumulator> {
+    private static final long serialVersionUID = 1L;
+
+    private final String name;
+    private final AccumulatorAggregator<Object, Object> aggregator;
+    private final Expression child;
+    private final int mutableAggBufferOffset;
+    private final int inputAggBufferOffset;
+    private final DataType dataType;
+    private transient Function1<Object, Object> toCatalyst;
+    // Transient and set on first use (a deserialized copy starts with the defaults):
+    private transient boolean inputKnown;
+    private transient int doubleColumn;
+    private transient double temperature;
+
+    /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
+    public SoftmaxAggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression child) {
+        this(name, aggregator, child, 0, 0);
+    }
+
+    /** As Catalyst copies it: the constructor arguments are the product's elements. */
+    @SuppressWarnings("unchecked")
+    public SoftmaxAggregate(String name, AccumulatorAggregator<?, ?> aggregator, Expression child,
+            int mutableAggBufferOffset, int inputAggBufferOffset) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.aggregator = (AccumulatorAggregator<Object, Object>) Objects.requireNonNull(aggregator, "aggregator");
+        this.child = Objects.requireNonNull(child, "child");
+        this.mutableAggBufferOffset = mutableAggBufferOffset;
+        this.inputAggBufferOffset = inputAggBufferOffset;
+        this.dataType = EncoderTypes.dataType(aggregator.outputEncoder());
+    }
+
+    public AccumulatorAggregator<?, ?> aggregator() {
+        return aggregator;
+    }
+
+    public Expression child() {
+        return child;
+    }
+
+    @Override
+    public LogSumExpAccumulator createAggregationBuffer() {
+        return aggregator.zero();
+    }
+
+    @Override
+    public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
+        if (!inputKnown) {
+            doubleColumn = doubleColumn();
+            inputKnown = true;
+        }
+        if (doubleColumn >= 0) {
+            // The common case, a DOUBLE column of the input row: read it unboxed and fold it as
+            // ValueAggregator.reduce does (x / T, the division skipped for T = 1).
+            if (!input.isNullAt(doubleColumn)) {
+                double x = input.getDouble(doubleColumn);
+                buffer.accept(temperature == 1.0 ? x : x / temperature);
+            }
+            return buffer;
+        }
+        // The internal value of a DOUBLE column is a Double and of a BINARY one a byte[]: the
+        // aggregator's input types (a null input is skipped by reduce).
+        return aggregator.reduce(buffer, child.eval(input));
+    }
+
+    /**
+     * The ordinal of the input row's column that the values are, when they are a bound DOUBLE
+     * column (a {@link SoftmaxArgument} around it is transparent) and the aggregator folds
+     * values; -1 otherwise.
+     */
+    private int doubleColumn() {
+        Expression values = child instanceof SoftmaxArgument argument ? argument.child() : child;
+        Object folds = aggregator;
+        if (folds instanceof ValueAggregator<?> valueAggregator && values instanceof BoundReference column
+                && column.dataType() instanceof DoubleType) {
+            temperature = valueAggregator.temperature();
+            return column.ordinal();
+        }
+        return -1;
+    }
+
+    @Override
+    public LogSumExpAccumulator merge(LogSumExpAccumulator buffer, LogSumExpAccumulator input) {
+        return aggregator.merge(buffer, input);
+    }
+
+    @Override
+    public Object eval(LogSumExpAccumulator buffer) {
+        if (toCatalyst == null) {
+            toCatalyst = CatalystTypeConverters.createToCatalystConverter(dataType);
+        }
+        return toCatalyst.apply(aggregator.finish(buffer));
+    }
+
+    @Override
+    public byte[] serialize(LogSumExpAccumulator buffer) {
+        return buffer.toBytes();
+    }
+
+    @Override
+    public LogSumExpAccumulator deserialize(byte[] bytes) {
+        return LogSumExpAccumulator.fromBytes(bytes, aggregator.mode());
+    }
+
+    @Override
+    public int mutableAggBufferOffset() {
+        return mutableAggBufferOffset;
+    }
+
+    @Override
+    public int inputAggBufferOffset() {
+        return inputAggBufferOffset;
+    }
+
+    @Override
+    public ImperativeAggregate withNewMutableAggBufferOffset(int offset) {
+        return new SoftmaxAggregate(name, aggregator, child, offset, inputAggBufferOffset);
+    }
+
+    @Override
+    public ImperativeAggregate withNewInputAggBufferOffset(int offset) {
+        return new SoftmaxAggregate(name, aggregator, child, mutableAggBufferOffset, offset);
+    }
+
+    @Override
+    public scala.collection.immutable.Seq<Expression> children() {
+        return ScalaCollections.seq(List.of(child));
+    }
+
+    @Override
+    public DataType dataType() {
+        return dataType;
+    }
+
+    @Override
+    public boolean nullable() {
+        return true;
+    }
+
+    @Override
+    public String prettyName() {
+        return name;
+    }
+
+    // Product, as Spark's case classes (CatalystProduct): the constructor arguments, in order.
+
+    @Override
+    public Object[] fields() {
+        return new Object[] {name, aggregator, child, mutableAggBufferOffset, inputAggBufferOffset};
+    }
+
+    @Override
+    public Expression withChildren(List<Expression> newChildren) {
+        return new SoftmaxAggregate(name, aggregator, newChildren.get(0), mutableAggBufferOffset,
+                inputAggBufferOffset);
+    }
+}

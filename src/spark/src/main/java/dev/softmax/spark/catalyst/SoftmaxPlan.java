@@ -1,0 +1,226 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.spark.catalyst;
+
+import static org.apache.spark.sql.functions.col;
+
+import dev.softmax.core.SoftmaxException;
+import dev.softmax.spark.NormalizerAggregator;
+import dev.softmax.spark.NormalizerColumns;
+import dev.softmax.spark.SoftmaxOptions;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.internal.SQLConf;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * The plans behind the DataFrame-level methods of {@link dev.softmax.spark.SoftmaxFunctions}:
+ * one aggregate of finished normalizers (partial per partition, then merged), then either a
+ * scalar subquery that carries the single normalizer into the map stage (global) or a null-safe
+ * join of the rows with their group's normalizer, broadcast when small (grouped). Internal.
+ */
+public final class SoftmaxPlan {
+
+    private static final String NORMALIZER = "__softmax_normalizer__";
+    private static final String GROUP_KEY = "__softmax_group_";
+
+    private SoftmaxPlan() {}
+
+    /** The DataFrame softmax: one aggregate, then the map stage (global) or the join (grouped). */
+    public static Dataset<Row> softmax(Dataset<Row> df, Column value, SoftmaxOptions options) {
+        checkOutputs(df, options);
+        return applyStructs(df, value, normalizerStructs(df, value, options), options);
+    }
+
+    /** The finished normalizer of each group, as {@code SoftmaxFunctions.normalizers} documents it. */
+    public static Dataset<Row> normalizers(Dataset<Row> df, Column value, SoftmaxOptions options) {
+        List<Column> output = groupColumns(options);
+        output.add(col(quote(NORMALIZER) + ".*"));
+        return normalizerStructs(df, value, options).select(output.toArray(new Column[0]));
+    }
+
+    /** The output columns from stored normalizers, as {@code SoftmaxFunctions.applyNormalizers} documents it. */
+    public static Dataset<Row> applyNormalizers(Dataset<Row> df, Column value, Dataset<Row> normalizers,
+            SoftmaxOptions options) {
+        checkOutputs(df, options);
+        List<String> required = new ArrayList<>(options.groupBy());
+        required.addAll(List.of(NormalizerColumns.SCHEMA.fieldNames()));
+        Set<String> present = names(normalizers.columns());
+        List<String> missing = new ArrayList<>();
+        for (String name : required) {
+            if (!present.contains(normalize(name))) {
+                missing.add(name);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new SoftmaxException("normalizers must have the columns " + required + ", missing " + missing);
+        }
+        List<Column> fields = new ArrayList<>();
+        for (String field : NormalizerColumns.SCHEMA.fieldNames()) {
+            // Cast: a table the user stored may hold, say, an int count; the runtime reads the schema's types.
+            fields.add(col(quote(field)).cast(NormalizerColumns.SCHEMA.apply(field).dataType()).as(field));
+        }
+        List<Column> structs = groupColumns(options);
+        structs.add(functions.struct(fields.toArray(new Column[0])).as(NORMALIZER));
+        return applyStructs(df, value, normalizers.select(structs.toArray(new Column[0])), options);
+    }
+
+    /** The group columns, then the normalizer of each group as one struct column. */
+    private static Dataset<Row> normalizerStructs(Dataset<Row> df, Column value, SoftmaxOptions options) {
+        Expression aggregate = SoftmaxFunctionRegistry.aggregate("softmax_normalizer",
+                new NormalizerAggregator(options.mode(), options.temperature()),
+                SoftmaxFunctionRegistry.numeric(ColumnExpressions.expression(value), "softmax", 1, "value"));
+        Column normalizer = ColumnExpressions.column(((AggregateFunction) aggregate).toAggregateExpression())
+                .as(NORMALIZER);
+        if (options.groupBy().isEmpty()) {
+            return df.agg(normalizer);
+        }
+        return df.groupBy(groupColumns(options).toArray(new Column[0])).agg(normalizer);
+    }
+
+    private static List<Column> groupColumns(SoftmaxOptions options) {
+        List<Column> groups = new ArrayList<>();
+        for (String group : options.groupBy()) {
+            groups.add(col(quote(group)));
+        }
+        return groups;
+    }
+
+    /** Joins (grouped) or attaches as a scalar subquery (global) the normalizer structs, then maps. */
+    private static Dataset<Row> applyStructs(Dataset<Row> df, Column value, Dataset<Row> structs,
+            SoftmaxOptions options) {
+        if (options.groupBy().isEmpty()) {
+            // One scalar subquery, referenced once: the aggregate runs once, before the map stage,
+            // and its single row travels to the executors inside the task.
+            Dataset<Row> attached = df.select(col("*"),
+                    ColumnExpressions.scalar(structs.select(compact(col(quote(NORMALIZER))))).as(NORMALIZER));
+            return attached.select(outputs(col("*"), value, col(quote(NORMALIZER)), options)).drop(NORMALIZER);
+        }
+        List<Column> right = new ArrayList<>();
+        List<String> temporary = new ArrayList<>();
+        for (int i = 0; i < options.groupBy().size(); i++) {
+            right.add(col(quote(options.groupBy().get(i))).as(GROUP_KEY + i + "__"));
+            temporary.add(GROUP_KEY + i + "__");
+        }
+        right.add(compact(col(quote(NORMALIZER))).as(NORMALIZER));
+        temporary.add(NORMALIZER);
+        Dataset<Row> perGroup = withJoinStrategy(structs.select(right.toArray(new Column[0])), options);
+        Column condition = null;
+        for (int i = 0; i < options.groupBy().size(); i++) {
+            Column equal = df.col(quote(options.groupBy().get(i))).eqNullSafe(perGroup.col(quote(GROUP_KEY + i + "__")));
+            condition = condition == null ? equal : condition.and(equal);
+        }
+        Dataset<Row> joined = df.join(perGroup, condition, "left_outer");
+        return joined.select(outputs(col("*"), value, perGroup.col(quote(NORMALIZER)), options))
+                .drop(temporary.toArray(new String[0]));
+    }
+
+    /**
+     * Broadcast the per-group normalizers when Spark's estimate of their size is within the
+     * threshold; with a negative threshold, ask for a sort-merge join so that adaptive
+     * execution does not broadcast either.
+     */
+    private static Dataset<Row> withJoinStrategy(Dataset<Row> perGroup, SoftmaxOptions options) {
+        long threshold = options.broadcastThreshold();
+        if (threshold < 0) {
+            return perGroup.hint("merge");
+        }
+        BigInteger estimate = perGroup.queryExecution().optimizedPlan().stats().sizeInBytes().bigInteger();
+        return estimate.compareTo(BigInteger.valueOf(threshold)) <= 0 ? functions.broadcast(perGroup) : perGroup;
+    }
+
+    private static Column[] outputs(Column all, Column value, Column normalizer, SoftmaxOptions options) {
+        List<Column> columns = new ArrayList<>();
+        columns.add(all);
+        Expression x = SoftmaxFunctionRegistry.numeric(ColumnExpressions.expression(value), "softmax", 1, "value");
+        if (options.probColumn() != null) {
+            columns.add(perRow("softmax", "prob", x, normalizer).as(options.probColumn()));
+        }
+        if (options.logProbColumn() != null) {
+            columns.add(perRow("log_softmax", "logProb", x, normalizer).as(options.logProbColumn()));
+        }
+        return columns.toArray(new Column[0]);
+    }
+
+    /** {@code SoftmaxRuntime.method(x, the fields of the compact normalizer)}; NULL if any is NULL. */
+    private static Column perRow(String name, String method, Expression x, Column normalizer) {
+        List<Expression> arguments = new ArrayList<>();
+        arguments.add(x);
+        for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
+            arguments.add(ColumnExpressions.expression(normalizer.getField(field)));
+        }
+        return ColumnExpressions.column(new SoftmaxCall(
+                SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, DataTypes.DoubleType, false, arguments),
+                name, 1));
+    }
+
+    /**
+     * The normalizer struct the rows see: mode and status as ordinals and the temperature
+     * checked, converted once per group (not once per row) from the public columns.
+     */
+    private static Column compact(Column normalizer) {
+        return functions.struct(
+                invoke("modeOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.MODE)).as("mode"),
+                invoke("statusOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.STATUS)).as("status"),
+                invoke("checkedTemperature", DataTypes.DoubleType, normalizer.getField(NormalizerColumns.TEMPERATURE))
+                        .as("temperature"),
+                normalizer.getField(NormalizerColumns.COUNT).as("count"),
+                normalizer.getField(NormalizerColumns.MAX).as("max"),
+                normalizer.getField(NormalizerColumns.MAX_COUNT).as("max_count"),
+                normalizer.getField(NormalizerColumns.LOG_NORMALIZER_HIGH).as("log_normalizer_high"),
+                normalizer.getField(NormalizerColumns.LOG_NORMALIZER_LOW).as("log_normalizer_low"));
+    }
+
+    private static Column invoke(String method, org.apache.spark.sql.types.DataType type, Column argument) {
+        return ColumnExpressions.column(SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, type, false,
+                List.of(ColumnExpressions.expression(argument))));
+    }
+
+    private static void checkOutputs(Dataset<Row> df, SoftmaxOptions options) {
+        if (options.probColumn() == null && options.logProbColumn() == null) {
+            throw new SoftmaxException("at least one of probColumn and logProbColumn must be set, got both null");
+        }
+        Set<String> existing = names(df.columns());
+        for (String output : new String[] {options.probColumn(), options.logProbColumn()}) {
+            if (output != null && existing.contains(normalize(output))) {
+                throw new SoftmaxException("output column " + output + " already exists in the input; "
+                        + "choose another name with probColumn(...) or logProbColumn(...)");
+            }
+        }
+        if (options.probColumn() != null && normalize(options.probColumn()).equals(normalize(String.valueOf(options.logProbColumn())))) {
+            throw new SoftmaxException("probColumn and logProbColumn must differ, got " + options.probColumn() + " twice");
+        }
+    }
+
+    private static Set<String> names(String[] columns) {
+        Set<String> names = new TreeSet<>();
+        for (String column : columns) {
+            names.add(normalize(column));
+        }
+        return names;
+    }
+
+    private static String normalize(String name) {
+        return SQLConf.get().caseSensitiveAnalysis() ? name : name.toLowerCase(Locale.ROOT);
+    }
+
+    private static String quote(String name) {
+        return "`" + name.replace("`", "``") + "`";
+    }
+
+    /** The column of {@code df} named {@code name}, quoted: a name with a dot is one column. */
+    public static Column column(Dataset<Row> df, String name) {
+        return df.col(quote(name));
+    }
+}

@@ -1,0 +1,21 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+/**
+ * Internal: how the public API of {@code dev.softmax.spark} runs inside Spark. Not for users'
+ * code; these classes change without notice.
+ * <ul>
+ *   <li>Catalyst expressions: the aggregates ({@code SoftmaxAggregate},
+ *       {@code FastSoftmaxAggregate}), the row-wise softmax ({@code RowWiseSoftmax},
+ *       {@code SoftmaxCall}), the argument checks ({@code SoftmaxArgument}), all Products of
+ *       their fields through {@code CatalystProduct};</li>
+ *   <li>{@code SoftmaxFunctionRegistry}: every SQL function, its name, DESCRIBE text and
+ *       builder, written once; {@code SoftmaxRuntime}: the static methods generated code calls;</li>
+ *   <li>{@code SoftmaxPlan}: the DataFrame plans (one aggregate, then a map or a join);</li>
+ *   <li>the shims, one copy per Spark line or Scala version (source folders under
+ *       {@code src/spark/src/shims}): {@code ColumnExpressions}, {@code StaticInvokes},
+ *       {@code StateEncoder}, {@code EncoderTypes}, {@code FunctionIdentifiers}, {@code ScalaCollections},
+ *       {@code FunctionBuilder}.</li>
+ * </ul>
+ */
+package dev.softmax.spark.catalyst;
