@@ -34,7 +34,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The job against a real HDFS: Hadoop's MiniDFSCluster (NameNode and DataNode on 127.0.0.1, in
  * a child JVM of its own, {@code MiniHdfsMain}) and the packaged job jar run by SparkSubmit in
  * child JVMs ({@code --master local[2]}), with {@code hdfs://} inputs, outputs and bad-rows
- * directories. Each HDFS output is compared bit for bit with the same run on local files. The
+ * directories. Each HDFS output is compared bit for bit with the same job run on local files
+ * (in this JVM's local session, {@link JobRunner}: a different JVM and partitioning). The
  * inputs are put on HDFS in 16 KiB blocks, so the 51 KB sample spans four blocks.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -62,7 +63,8 @@ class HdfsIT {
         classpath.addAll(ItEnvironment.testDependencyClasspath());
         long start = System.nanoTime();
         namenode = ChildJvm.start("mini-hdfs", root.resolve("mini-hdfs"), classpath,
-                List.of("-Xmx512m", "-Dlog4j2.configurationFile=" + ItEnvironment.log4jConfig()),
+                List.of("-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                        "-Dlog4j2.configurationFile=" + ItEnvironment.log4jConfig()),
                 "dev.softmax.integration.MiniHdfsMain",
                 List.of(root.resolve("dfs").toString(), uriFile.toString()));
         hdfs = Poll.until("the mini HDFS to write its URI to " + uriFile, START_TIMEOUT, Duration.ofMillis(200), () -> {
@@ -107,7 +109,7 @@ class HdfsIT {
     @Test
     @Order(1)
     void csvWithBadRowsOnHdfsHasTheBitsOfALocalRun() throws IOException {
-        ChildJvm.Result local = job("csv-local", "--input", localInput.toString(), "--value-column", "score",
+        JobRunner.Result local = JobRunner.run("--input", localInput.toString(), "--value-column", "score",
                 "--group-by", "query_id", "--output", root.resolve("local/out-csv").toString(),
                 "--bad-rows", root.resolve("local/bad-csv").toString()).succeeded();
         ChildJvm.Result onHdfs = job("csv-hdfs", "--input", hdfs + "/data/in/scores.csv", "--value-column", "score",
@@ -141,7 +143,7 @@ class HdfsIT {
                 .write().parquet(localParquet.toString());
         fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(localParquet.toUri()), hdfsPath("/data/in-parquet"));
 
-        job("parquet-local", "--input", localParquet.toString(), "--value-column", "score", "--group-by", "query_id",
+        JobRunner.run("--input", localParquet.toString(), "--value-column", "score", "--group-by", "query_id",
                 "--output", root.resolve("local/out-parquet").toString()).succeeded();
         ChildJvm.Result onHdfs = job("parquet-hdfs", "--input", hdfs + "/data/in-parquet", "--value-column", "score",
                 "--group-by", "query_id", "--output", hdfs + "/data/out/parquet").succeeded();
@@ -196,7 +198,8 @@ class HdfsIT {
     private static ChildJvm.Result job(String name, String... jobArgs) {
         List<String> classpath = new ArrayList<>(ItEnvironment.sparkClasspath());
         classpath.add(ItEnvironment.testClasses());
-        List<String> jvm = new ArrayList<>(List.of("-Xmx1g"));
+        // The C1 compiler and the serial GC: a short application costs half the CPU (see StandaloneCluster.LIGHT_JVM).
+        List<String> jvm = new ArrayList<>(List.of("-Xmx1g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         jvm.addAll(ItEnvironment.sparkJvmOptions());
         jvm.add("-Dlog4j2.configurationFile=" + ItEnvironment.log4jConfig());
         List<String> args = new ArrayList<>(List.of("--master", "local[2]", "--conf", "spark.ui.enabled=false",
