@@ -59,6 +59,16 @@ import org.apache.spark.sql.types.DataTypes;
 public final class SoftmaxFunctions {
 
     private static final String NORMALIZER = "__softmax_normalizer__";
+
+    /**
+     * Why {@code softmax(df, ...)} refuses a streaming Dataset, and what to use instead: it
+     * needs every value of a group before it can write any row of it, which a stream never has.
+     */
+    static final String STREAMING_ADVICE = "softmax(df, ...) cannot run on a streaming Dataset: it needs every"
+            + " value of a group before it writes any row of it. On a stream, keep the per-group state with the"
+            + " aggregates softmax_state(x) or softmax_normalizer(x) (groupBy(...).agg(...), update or complete"
+            + " output mode), or score the stream against stored normalizers with applyNormalizers(stream,"
+            + " value, normalizers, options) or softmax(x, n) in a stream-static join on the group key";
     private static final String GROUP_KEY = "__softmax_group_";
 
     private SoftmaxFunctions() {}
@@ -81,8 +91,15 @@ public final class SoftmaxFunctions {
         return softmax(df, df.col(quote(valueColumn)), options);
     }
 
-    /** As {@link #softmax(Dataset, String, SoftmaxOptions)}, of an expression over {@code df}. */
+    /**
+     * As {@link #softmax(Dataset, String, SoftmaxOptions)}, of an expression over {@code df}.
+     *
+     * @throws SoftmaxException if {@code df} is a streaming Dataset (see {@link #STREAMING_ADVICE})
+     */
     public static Dataset<Row> softmax(Dataset<Row> df, Column value, SoftmaxOptions options) {
+        if (df.isStreaming()) {
+            throw new SoftmaxException(STREAMING_ADVICE);
+        }
         checkOutputs(df, options);
         return applyStructs(df, value, normalizerStructs(df, value, options), options);
     }
