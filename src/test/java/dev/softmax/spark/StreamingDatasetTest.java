@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * On a streaming Dataset: the two-stage {@code softmax(df, ...)} is refused at once, naming
- * what works on a stream; the per-group aggregate and the stream-static form are accepted
- * (StreamingIT runs them).
+ * On a streaming Dataset: the two-stage {@code softmax(df, ...)} is refused at once, and so is
+ * the window form by the extension's check, each naming what works on a stream; the per-group
+ * aggregate and the stream-static form are accepted (StreamingIT runs them).
  */
 class StreamingDatasetTest {
 
@@ -28,7 +28,9 @@ class StreamingDatasetTest {
     Path dir;
 
     private Dataset<Row> stream(SparkSession spark) throws IOException {
-        Files.write(dir.resolve("part-0.csv"), List.of("g,x", "a,1.0", "a,2.0", "b,3.0"));
+        if (!Files.exists(dir.resolve("part-0.csv"))) {
+            Files.write(dir.resolve("part-0.csv"), List.of("g,x", "a,1.0", "a,2.0", "b,3.0"));
+        }
         return spark.readStream().schema("g STRING, x DOUBLE").option("header", "true").csv(dir.toString());
     }
 
@@ -43,6 +45,22 @@ class StreamingDatasetTest {
                     .hasMessageContaining("softmax_state(x)")
                     .hasMessageContaining("applyNormalizers(stream");
         }
+    }
+
+    @Test
+    void theExtensionsCheckRefusesTheWindowFormOnAStreamOnly() throws IOException {
+        SparkSession spark = SharedSpark.newSessionWithFunctions();
+        String window = "softmax(x, softmax_state(x) OVER (PARTITION BY g)) AS p";
+        StreamingWindowCheck check = new StreamingWindowCheck();
+        Dataset<Row> onStream = stream(spark).selectExpr("g", window);
+        assertThatThrownBy(() -> check.apply(onStream.queryExecution().analyzed()))
+                .isInstanceOf(SoftmaxException.class).hasMessage(StreamingWindowCheck.MESSAGE)
+                .hasMessageContaining("GROUP BY").hasMessageContaining("stream-static join");
+        // A GROUP BY aggregate on the stream, and the window form on a table, pass.
+        check.apply(stream(spark).selectExpr("g", "x").groupBy("g").agg(SoftmaxFunctions.softmax_state(
+                org.apache.spark.sql.functions.col("x"))).queryExecution().analyzed());
+        check.apply(spark.read().schema("g STRING, x DOUBLE").csv(dir.toString()).selectExpr("g", window)
+                .queryExecution().analyzed());
     }
 
     @Test
