@@ -69,11 +69,11 @@ class StreamingIT {
             addFile(i);
         }
 
-        // Run 1: stopped (gracefully, query.stop()) once two micro-batches are done, most likely with
-        // files still unread (a trigger every second); more files come while it is down.
+        // Run 1: stopped (gracefully, query.stop()) once both queries committed two micro-batches, most
+        // likely with files still unread (a trigger every second); more files come while it is down.
         ChildJvm first = start("1-stopped", checkpoints, output, control, -1);
-        awaitFile(first, control.resolve("done-update-1"));
-        awaitFile(first, control.resolve("done-complete-1"));
+        awaitFile(first, checkpoints.resolve("update/commits/1"));
+        awaitFile(first, checkpoints.resolve("complete/commits/1"));
         Files.createFile(control.resolve("stop"));
         first.await(WAIT).succeeded();
         // The window form, in the child's session with the extension: refused at once, saying what to use.
