@@ -31,6 +31,8 @@ import org.apache.spark.sql.types.StructType;
  * window form ({@code softmax(x, softmax_state(x) OVER (PARTITION BY g))}) on the stream gets
  * in this session with the extension.
  *
+ * <p>It exits by itself when its standard input closes (the test JVM is gone).
+ *
  * <p>Arguments: {@code INPUT CHECKPOINTS OUTPUT CONTROL [HANG_BATCH]}. It stops both queries and
  * exits 0 when the file {@code CONTROL/stop} appears. With {@code HANG_BATCH}, the update
  * query's micro-batch of that id, after writing its rows (its aggregation has then committed
@@ -60,6 +62,19 @@ public final class StreamingAggregationMain {
         Path output = Path.of(args[2]);
         Path control = Path.of(args[3]);
         long hangBatch = args.length > 4 ? Long.parseLong(args[4]) : -1;
+        // A test JVM that dies outright closes our standard input: then go too.
+        Thread orphanWatch = new Thread(() -> {
+            try {
+                while (System.in.read() >= 0) {
+                    // nothing is sent; EOF is the signal
+                }
+            } catch (java.io.IOException e) {
+                // as EOF
+            }
+            Runtime.getRuntime().halt(3);
+        }, "exit-when-the-test-jvm-is-gone");
+        orphanWatch.setDaemon(true);
+        orphanWatch.start();
 
         SparkSession spark = SparkSession.builder()
                 .master("local[2]")

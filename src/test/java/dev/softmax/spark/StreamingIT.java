@@ -31,6 +31,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -49,6 +50,8 @@ class StreamingIT {
     private static final int FILES = 6;
     private static final List<String> GROUPS = List.of("a", "b", "c", "wide", "nan", "ninf", "allninf", "");
 
+    private static final List<ChildJvm> CHILDREN = new ArrayList<>();
+
     private static Path root;
     private static Path input;
 
@@ -56,6 +59,12 @@ class StreamingIT {
     static void directories() {
         root = ItEnvironment.freshDirectory("streaming");
         input = root.resolve("input");
+    }
+
+    /** Stops, by pid, any child a failed test left running. */
+    @AfterAll
+    static void stopChildren() {
+        CHILDREN.stream().filter(ChildJvm::isAlive).forEach(ChildJvm::stop);
     }
 
     @Test
@@ -187,6 +196,7 @@ class StreamingIT {
         }
         ChildJvm child = ChildJvm.start(name, root.resolve("runs").resolve(name), classpath, jvm,
                 StreamingAggregationMain.class.getName(), args);
+        CHILDREN.add(child);
         System.err.printf("StreamingIT: run %s, pid %d%n", name, child.pid());
         return child;
     }
