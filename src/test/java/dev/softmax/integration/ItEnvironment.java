@@ -70,6 +70,11 @@ public final class ItEnvironment {
         return property("softmax.it.log4j");
     }
 
+    /** sample-data/retrieval_scores.csv. */
+    public static Path sample() {
+        return Path.of(property("softmax.it.sample")).toAbsolutePath();
+    }
+
     /** The entries of a classpath file written by maven-dependency-plugin's build-classpath. */
     public static List<String> classpathFile(String propertyName) {
         Path file = Path.of(property(propertyName));

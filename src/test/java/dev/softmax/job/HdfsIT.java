@@ -43,7 +43,6 @@ class HdfsIT {
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration RUN_TIMEOUT = Duration.ofMinutes(3);
-    private static final Path SAMPLE = Path.of("sample-data", "retrieval_scores.csv").toAbsolutePath();
     /** Two rows the job sets aside: a value that is not a number and a line with a field too many. */
     private static final List<String> BAD_LINES = List.of("q0001,dbad01,abc", "q0002,dbad02,1.5,extra");
 
@@ -85,7 +84,7 @@ class HdfsIT {
         client.setLong("dfs.blocksize", 16 * 1024); // a client setting: the inputs this test puts span blocks
         fs = FileSystem.newInstance(URI.create(hdfs), client);
 
-        List<String> lines = new ArrayList<>(Files.readAllLines(SAMPLE, StandardCharsets.UTF_8));
+        List<String> lines = new ArrayList<>(Files.readAllLines(ItEnvironment.sample(), StandardCharsets.UTF_8));
         lines.addAll(BAD_LINES);
         localInput = root.resolve("local/in/scores.csv");
         Files.createDirectories(localInput.getParent());
@@ -139,7 +138,7 @@ class HdfsIT {
     @Order(2)
     void parquetOnHdfsHasTheBitsOfALocalRun() throws IOException {
         Path localParquet = root.resolve("local/in-parquet");
-        SharedSpark.root().read().option("header", "true").csv(SAMPLE.toString()).repartition(3)
+        SharedSpark.root().read().option("header", "true").csv(ItEnvironment.sample().toString()).repartition(3)
                 .write().parquet(localParquet.toString());
         fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(localParquet.toUri()), hdfsPath("/data/in-parquet"));
 
