@@ -4,14 +4,20 @@
 package dev.softmax.spark;
 
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
+import dev.softmax.spark.catalyst.StreamingWindowCheck;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import scala.Function1;
 import scala.Tuple3;
 import scala.runtime.AbstractFunction1;
 import scala.runtime.BoxedUnit;
 
 /**
  * Spark session extension that injects the project's SQL functions (the same definitions
- * as {@link SparkSoftmax#register}) into every session:
+ * as {@link SparkSoftmax#register}) into every session, and an analysis check that refuses
+ * the project's aggregates over a window on a stream with a message saying what to use
+ * instead:
  *
  * <pre>
  * spark-sql --jars spark-softmax.jar --conf spark.sql.extensions=dev.softmax.spark.SoftmaxExtensions
@@ -27,6 +33,12 @@ public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExten
         for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
             extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(), definition.sparkBuilder()));
         }
+        extensions.injectCheckRule(new AbstractFunction1<SparkSession, Function1<LogicalPlan, BoxedUnit>>() {
+            @Override
+            public Function1<LogicalPlan, BoxedUnit> apply(SparkSession session) {
+                return new StreamingWindowCheck();
+            }
+        });
         return BoxedUnit.UNIT;
     }
 }

@@ -81,7 +81,12 @@ public final class SoftmaxFunctions {
         return softmax(df, SoftmaxPlan.column(df, valueColumn), options);
     }
 
-    /** As {@link #softmax(Dataset, String, SoftmaxOptions)}, of an expression over {@code df}. */
+    /**
+     * As {@link #softmax(Dataset, String, SoftmaxOptions)}, of an expression over {@code df}.
+     *
+     * @throws SoftmaxException if {@code df} is a streaming Dataset: the two stages need a whole
+     *     group; the message says what works on a stream
+     */
     public static Dataset<Row> softmax(Dataset<Row> df, Column value, SoftmaxOptions options) {
         return SoftmaxPlan.softmax(df, value, options);
     }

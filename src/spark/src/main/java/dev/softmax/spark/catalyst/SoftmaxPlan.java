@@ -32,6 +32,16 @@ import org.apache.spark.sql.types.DataTypes;
  */
 public final class SoftmaxPlan {
 
+    /**
+     * Why {@code softmax(df, ...)} refuses a streaming Dataset, and what to use instead: it
+     * needs every value of a group before it can write any row of it, which a stream never has.
+     */
+    public static final String STREAMING_ADVICE = "softmax(df, ...) cannot run on a streaming Dataset: it needs every"
+            + " value of a group before it writes any row of it. On a stream, keep the per-group state with the"
+            + " aggregates softmax_state(x) or softmax_normalizer(x) (groupBy(...).agg(...), update or complete"
+            + " output mode), or score the stream against stored normalizers with applyNormalizers(stream,"
+            + " value, normalizers, options) or softmax(x, n) in a stream-static join on the group key";
+
     private static final String NORMALIZER = "__softmax_normalizer__";
     private static final String GROUP_KEY = "__softmax_group_";
 
@@ -39,6 +49,9 @@ public final class SoftmaxPlan {
 
     /** The DataFrame softmax: one aggregate, then the map stage (global) or the join (grouped). */
     public static Dataset<Row> softmax(Dataset<Row> df, Column value, SoftmaxOptions options) {
+        if (df.isStreaming()) {
+            throw new SoftmaxException(STREAMING_ADVICE);
+        }
         checkOutputs(df, options);
         return applyStructs(df, value, normalizerStructs(df, value, options), options);
     }

@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * shutdown hook) leaves them there, and the next run kills whatever is still alive of them,
  * identified by pid and start time, before it starts its own cluster.
  */
-final class Processes {
+public final class Processes {
 
     private static final Set<ProcessHandle> STARTED = new LinkedHashSet<>();
     private static Path pidFile;
@@ -64,7 +64,7 @@ final class Processes {
     }
 
     /** Records a process (and, at stop, its descendants) to kill at the end. */
-    static synchronized void register(ProcessHandle process) {
+    public static synchronized void register(ProcessHandle process) {
         STARTED.add(process);
         if (!hookInstalled) {
             Runtime.getRuntime().addShutdownHook(new Thread(Processes::stopAll, "stop-cluster-processes"));
@@ -86,7 +86,7 @@ final class Processes {
      * exit, then sends SIGKILL to whatever is left. The descendants are listed first: a parent
      * that dies first leaves its children to init, out of reach of {@code descendants()}.
      */
-    static void killTree(ProcessHandle process, Duration grace) {
+    public static void killTree(ProcessHandle process, Duration grace) {
         List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
         all.add(process);
         if (!grace.isZero()) {
@@ -114,7 +114,7 @@ final class Processes {
     }
 
     /** Sends SIGKILL to one process, now, and waits until it is gone. */
-    static void kill9(ProcessHandle process) {
+    public static void kill9(ProcessHandle process) {
         process.destroyForcibly();
         try {
             process.onExit().get(10, TimeUnit.SECONDS);

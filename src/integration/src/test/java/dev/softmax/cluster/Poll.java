@@ -10,7 +10,7 @@ import java.util.function.Supplier;
  * Bounded waits on a condition that can be observed (the Master's JSON, a driver's REST API, a
  * log line, a process): never a sleep standing in for synchronization.
  */
-final class Poll {
+public final class Poll {
 
     private Poll() {
     }
@@ -24,7 +24,7 @@ final class Poll {
      * @param state describes what was last seen, for the failure message
      * @throws AssertionError after {@code timeout}, naming {@code what} and the last state
      */
-    static <T> T until(String what, Duration timeout, Duration interval, Supplier<T> probe, Supplier<String> state) {
+    public static <T> T until(String what, Duration timeout, Duration interval, Supplier<T> probe, Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         RuntimeException lastError = null;
         while (true) {
@@ -63,16 +63,16 @@ final class Poll {
     }
 
     /** Thrown by a probe: what is awaited can no longer happen (a process exited), stop waiting. */
-    static final class Abort extends RuntimeException {
+    public static final class Abort extends RuntimeException {
         private static final long serialVersionUID = 1L;
 
-        Abort(String message) {
+        public Abort(String message) {
             super(message);
         }
     }
 
     /** {@link #until} for a boolean condition. */
-    static void untilTrue(String what, Duration timeout, Duration interval, Supplier<Boolean> condition,
+    public static void untilTrue(String what, Duration timeout, Duration interval, Supplier<Boolean> condition,
             Supplier<String> state) {
         until(what, timeout, interval, () -> condition.get() ? Boolean.TRUE : null, state);
     }

@@ -46,7 +46,7 @@ import org.apache.spark.sql.types.StructField;
  * when their row counts and the sum of a 64-bit hash of those texts are, and on a difference
  * the rows in one and not the other are shown.
  */
-final class Outputs {
+public final class Outputs {
 
     private static final UserDefinedFunction BITS = functions.udf(
             (UDF1<Double, String>) x -> x == null ? "null" : Long.toHexString(Double.doubleToRawLongBits(x)),
@@ -56,7 +56,7 @@ final class Outputs {
     }
 
     /** Count and hash sum of the rows of a Parquet output: equal for equal multisets of rows, bit for bit. */
-    record Fingerprint(long rows, String hashSum) {
+    public record Fingerprint(long rows, String hashSum) {
     }
 
     /** Every row as one text: columns in name order, doubles as raw bits. */
@@ -76,7 +76,7 @@ final class Outputs {
         return rows.select(concat_ws("", parts.toArray(Column[]::new)).as("row"));
     }
 
-    static Fingerprint fingerprint(Path parquetDirectory) {
+    public static Fingerprint fingerprint(Path parquetDirectory) {
         Row row = rowTexts(parquetDirectory)
                 .agg(count(lit(1)), sum(xxhash64(col("row")).cast(DataTypes.createDecimalType(20, 0))))
                 .head();
@@ -90,7 +90,7 @@ final class Outputs {
     }
 
     /** A message saying how two Parquet outputs differ, or null if they hold the same rows, bit for bit. */
-    static String parquetDifference(Path expected, Fingerprint expectedPrint, Path actual) {
+    public static String parquetDifference(Path expected, Fingerprint expectedPrint, Path actual) {
         Fingerprint actualPrint = fingerprint(actual);
         if (actualPrint.equals(expectedPrint)) {
             return null;
@@ -101,7 +101,7 @@ final class Outputs {
     }
 
     /** The data lines of a CSV output (header lines left out), sorted. */
-    static List<String> csvLines(Path directory) {
+    public static List<String> csvLines(Path directory) {
         List<String> lines = new ArrayList<>();
         for (Path file : dataFiles(directory, ".csv")) {
             try {
@@ -125,7 +125,7 @@ final class Outputs {
     }
 
     /** Every file under a directory (relative name to SHA-256 of its bytes): to see that it did not change. */
-    static Map<String, String> snapshot(Path directory) {
+    public static Map<String, String> snapshot(Path directory) {
         Map<String, String> files = new TreeMap<>();
         try (Stream<Path> walk = Files.walk(directory)) {
             for (Path file : walk.filter(Files::isRegularFile).toList()) {
@@ -142,7 +142,7 @@ final class Outputs {
     }
 
     /** The names in a directory, sorted. */
-    static List<String> list(Path directory) {
+    public static List<String> list(Path directory) {
         try (Stream<Path> files = Files.list(directory)) {
             return files.map(f -> f.getFileName().toString()).sorted().toList();
         } catch (IOException e) {
