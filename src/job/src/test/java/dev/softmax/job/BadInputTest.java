@@ -6,7 +6,6 @@ package dev.softmax.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.softmax.spark.SharedSpark;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -7,24 +7,12 @@ import static org.apache.spark.sql.functions.col;
 
 import dev.softmax.core.SoftmaxException;
 import dev.softmax.core.SoftmaxMode;
-import dev.softmax.spark.catalyst.SoftmaxCall;
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import dev.softmax.spark.catalyst.SoftmaxPlan;
-import dev.softmax.spark.catalyst.SoftmaxRuntime;
-import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.Set;
-import java.util.TreeSet;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.Literal;
-import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
 import org.apache.spark.sql.functions;
-import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.DataTypes;
 
 /**

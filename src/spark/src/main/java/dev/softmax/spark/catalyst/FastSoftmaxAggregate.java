@@ -9,8 +9,6 @@ import dev.softmax.spark.LogSumExpAggregator;
 import dev.softmax.spark.NormalizerAggregator;
 import dev.softmax.spark.NormalizerColumns;
 import dev.softmax.spark.SoftmaxStateAggregator;
-import java.io.Serializable;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;

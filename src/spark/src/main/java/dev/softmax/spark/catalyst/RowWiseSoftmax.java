@@ -6,7 +6,6 @@ package dev.softmax.spark.catalyst;
 import dev.softmax.core.SoftmaxMode;
 import dev.softmax.spark.NormalizerColumns;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import org.apache.spark.sql.catalyst.InternalRow;

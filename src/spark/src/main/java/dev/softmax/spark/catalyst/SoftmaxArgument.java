@@ -4,7 +4,6 @@
 package dev.softmax.spark.catalyst;
 
 import dev.softmax.spark.NormalizerColumns;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

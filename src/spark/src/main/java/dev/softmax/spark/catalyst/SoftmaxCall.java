@@ -3,7 +3,6 @@
  */
 package dev.softmax.spark.catalyst;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
