@@ -321,7 +321,26 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             DoubleDouble.add(sum[0], sum[1], part[0], part[1], sum);
         }
         double[] log = logNormalizer(maxCount, sum[0], sum[1]);
+        if (log[0] == 0 && hasValuesBelowMax(smaller)) {
+            log[1] = Double.MIN_VALUE; // L > 0 but below 2^-1075: see Normalizer#isTinyPositive
+        }
         return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
+    }
+
+    /**
+     * Whether a finite value below the maximum was seen: its term is in the bins, or it was
+     * dropped (more than 1024 below the maximum) and counted. A dropped value cannot be told
+     * from a -inf by the count once -inf was seen too; then this answers false, and log_prob of
+     * the maximum is +0.0 where the exact result (-e^(x - m), x - m &lt; -1024) rounds to -0.0:
+     * the one output that format 1 cannot round correctly.
+     */
+    private boolean hasValuesBelowMax(long[] smaller) {
+        for (long bin : smaller) {
+            if (bin != 0) {
+                return true;
+            }
+        }
+        return count > maxCount && (flags & StateReader.FLAG_NEGATIVE_INFINITY) == 0;
     }
 
     /**

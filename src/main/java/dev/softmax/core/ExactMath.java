@@ -225,10 +225,10 @@ final class ExactMath {
     }
 
     /**
-     * Initialisation-time series in BigDecimal. Deterministic (integer arithmetic) and accurate
-     * to the MathContext; only used to build the tables above.
+     * Series in BigDecimal. Deterministic (integer arithmetic) and accurate to the MathContext;
+     * used to build the tables above, and by {@link CorrectRounding}'s rare slow path.
      */
-    private static final class Series {
+    static final class Series {
         private Series() {
         }
 
