@@ -309,6 +309,34 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         th = Math.scalb(th, n);
         tl = Math.scalb(tl, n);
         double[] sum = new double[2];
+        sumOfSmaller(smaller, th, tl, 0, sum);
+        double[] log;
+        if (maxCount == 1 && sum[0] < 0x1p-960) {
+            // L = log1p(s) = s within 2^-960 s. Formed unscaled, s loses bits (and L whole
+            // subnormal ulps: 1.3755e-320 for 1.376e-320) where a step goes subnormal; formed
+            // again scaled by 2^1100, no step does, and L_hi is rounded once
+            sumOfSmaller(smaller, th, tl, TINY_SCALE, sum);
+            log = unscale(sum[0], sum[1], TINY_SCALE * (ANCHORS - 1));
+        } else {
+            log = logNormalizer(maxCount, sum[0], sum[1]);
+        }
+        if (log[0] == 0 && hasValuesBelowMax(smaller)) {
+            log[1] = Double.MIN_VALUE; // L > 0 but below 2^-1075: see Normalizer#isTinyPositive
+        }
+        return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
+    }
+
+    /** 2^550 per anchor: the scale of {@link #sumOfSmaller} when s is tiny. */
+    private static final int TINY_SCALE = 550;
+
+    /**
+     * s = sum over anchors a of S_a / T * e^(-512 a), times 2^(scale (ANCHORS - 1)), into sum:
+     * each part is scaled by 2^scale before each factor e^-512, so with scale 550 no step of a
+     * tiny s goes subnormal; scale 0 is the plain sum.
+     */
+    private static void sumOfSmaller(long[] smaller, double th, double tl, int scale, double[] sum) {
+        sum[0] = 0;
+        sum[1] = 0;
         double[] part = new double[2];
         for (int a = ANCHORS - 1; a >= 0; a--) { // smallest first
             if (!anchorToDoubleDouble(smaller, a, part)) {
@@ -316,15 +344,38 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             }
             DoubleDouble.divide(part[0], part[1], th, tl, part);
             for (int k = 0; k < a; k++) {
-                DoubleDouble.multiply(part[0], part[1], ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
+                DoubleDouble.multiply(Math.scalb(part[0], scale), Math.scalb(part[1], scale),
+                        ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
             }
-            DoubleDouble.add(sum[0], sum[1], part[0], part[1], sum);
+            int rest = scale * (ANCHORS - 1 - a);
+            DoubleDouble.add(sum[0], sum[1], Math.scalb(part[0], rest), Math.scalb(part[1], rest), sum);
         }
-        double[] log = logNormalizer(maxCount, sum[0], sum[1]);
-        if (log[0] == 0 && hasValuesBelowMax(smaller)) {
-            log[1] = Double.MIN_VALUE; // L > 0 but below 2^-1075: see Normalizer#isTinyPositive
+    }
+
+    /**
+     * (hi + lo) 2^-k as a double-double whose high part is rounded once, subnormals included.
+     * The low part is 0 below 2^-969, where it would be subnormal and keep only some of its
+     * bits: a rounded low part can make a tie of L_hi + L_lo that the true L does not have
+     * (log_prob of the maximum came out 1 ulp off that way), while the exact L_hi alone gives
+     * the outputs that depend on L at this size their exact rounding (log_prob of the maximum
+     * is -L, logsumexp of a maximum 0 is L).
+     */
+    static double[] unscale(double hi, double lo, int k) {
+        double rounded = Math.scalb(hi, -k);
+        if (Math.getExponent(rounded) >= Double.MIN_EXPONENT + 53) {
+            return new double[] {rounded, Math.scalb(lo, -k)};
         }
-        return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
+        if (Math.getExponent(rounded) >= Double.MIN_EXPONENT) {
+            return new double[] {rounded, 0.0}; // exact: hi is hi + lo rounded
+        }
+        double residual = (hi - Math.scalb(rounded, k)) + lo;
+        double halfUlp = Math.scalb(Double.MIN_VALUE, k - 1);
+        if (residual > halfUlp) {
+            rounded = Math.nextUp(rounded);
+        } else if (residual < -halfUlp) {
+            rounded = Math.nextDown(rounded);
+        }
+        return new double[] {rounded, 0.0};
     }
 
     /**

@@ -58,6 +58,11 @@ import java.util.Objects;
  *       already log-probabilities) is m + L exactly rounded, which is the true value only to
  *       about 2^-76 L absolutely; the closest a one-pass state can reach (DESIGN.md
  *       section 4).</li>
+ *   <li>Below 2^-969 (a single maximum, every other value more than 670 below it) L is
+ *       carried as its high part alone, rounded once from a sum formed without subnormal
+ *       steps: a low part would be subnormal and rounded. Outputs are then exactly rounded
+ *       from L_hi, which is what log_prob of the maximum (-L) and logsumexp of a maximum 0 (L)
+ *       need; the others do not depend on bits of L this small.</li>
  *   <li>When the group's single maximum has only values below it so small that L rounds to 0
  *       (all below e^-745), L is carried as the marked pair L_hi = 0, L_lo =
  *       {@link Double#MIN_VALUE} (positive, below 2^-1075), which rounds every output as the

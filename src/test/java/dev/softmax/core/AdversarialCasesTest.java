@@ -49,6 +49,11 @@ class AdversarialCasesTest {
                 named("huge negative magnitudes", () -> hugeNegative()),
                 named("already log-probabilities (lse cancels)", () -> logProbabilities()),
                 named("[-ln2, -ln2] (lse cancels)", () -> new double[] {-Math.log(2), -Math.log(2)}),
+                named("L subnormal: [0, -736.508...]", () -> new double[] {0, -736.5080775713407}),
+                named("L near the smallest normal: [0, -707.218...]", () -> new double[] {0, -707.2186266353089}),
+                named("L near the smallest normal: [-3, -710.79..., -710.79...]",
+                        () -> new double[] {-3.0, -710.7919946814967, -710.7909946814967}),
+                named("L with a subnormal low part: [0, -703.964...]", () -> new double[] {0, -703.9646051772952}),
                 named("-inf beside finite values", () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
                 named("x - m overflows", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 0.0}));
     }
