@@ -96,7 +96,6 @@ public final class Normalizer implements Serializable {
     private final long maxCount;
     private final double logNormalizerHigh;
     private final double logNormalizerLow;
-    private final double logSumExp;
 
     private Normalizer(SoftmaxMode mode, Status status, long count, double max, long maxCount,
                        double logNormalizerHigh, double logNormalizerLow) {
@@ -107,7 +106,6 @@ public final class Normalizer implements Serializable {
         this.maxCount = maxCount;
         this.logNormalizerHigh = logNormalizerHigh;
         this.logNormalizerLow = logNormalizerLow;
-        this.logSumExp = computeLogSumExp();
     }
 
     static Normalizer of(SoftmaxMode mode, int flags, long count, double max, long maxCount,
@@ -216,8 +214,8 @@ public final class Normalizer implements Serializable {
         double low = e1 + (l - logNormalizerLow);
         double yh = s1 + low;
         double yl = (s1 - yh) + low;
-        if (yh < -760) {
-            return 0.0; // exp(-760) < 2^-1096: below half the smallest subnormal
+        if (yh < -708) { // exp(-708) > 2^-1022: above, the result is normal
+            return probNearUnderflow(x, yh, yl);
         }
         double[] term = new double[2];
         int n = ExactMath.expScaled(yh, 0.0, term);
@@ -228,14 +226,35 @@ public final class Normalizer implements Serializable {
         // exp(yh) = (term[0] + term[1]) 2^n within 2^-80 (the kernel; measured 2^-82), yh + yl is
         // (x - m) - L within 2^-102 |y| <= 2^-92, and yl^2/2 < 2^-87: 2^-78 rh bounds their sum
         // with a factor 3 to spare
+        if (rh == rh + rl * CorrectRounding.PROB_TEST) {
+            return Math.scalb(rh, n); // exact
+        }
+        return CorrectRounding.prob(x, max, logNormalizerHigh, logNormalizerLow, isTinyPositive());
+    }
+
+    /**
+     * prob where exp(yh + yl) may be subnormal: rounded to the grid 2^(-1074 - n) from the
+     * double-double, with the same bound as the normal case. Out of line, as every rare branch
+     * of prob and logProb: the JIT then inlines the short common path into the caller's loop
+     * (with these branches inline, logProb's compiled code grew past the inlining limit and the
+     * per-row cost doubled).
+     */
+    private double probNearUnderflow(double x, double yh, double yl) {
+        if (yh < -760) {
+            return 0.0; // exp(-760) < 2^-1096: below half the smallest subnormal
+        }
+        double[] term = new double[2];
+        int n = ExactMath.expScaled(yh, 0.0, term);
+        double lo = term[1] + term[0] * yl;
+        double rh = term[0] + lo;
+        double rl = (term[0] - rh) + lo;
         double bound = 0x1p-78 * rh;
         if (Math.getExponent(rh) + n >= Double.MIN_EXPONENT) {
             if (CorrectRounding.isSafe(rh, rl, bound)) {
-                return Math.scalb(rh, n); // exact
+                return Math.scalb(rh, n);
             }
         } else {
-            // subnormal: round (rh + rl) to the grid 2^(-1074 - n), scalb rounds rh alone
-            double rounded = Math.scalb(rh, n);
+            double rounded = Math.scalb(rh, n); // rounds rh alone
             double residual = (rh - Math.scalb(rounded, -n)) + rl;
             double halfUlp = Math.scalb(Double.MIN_VALUE, -n - 1);
             if (residual > halfUlp) {
@@ -265,23 +284,32 @@ public final class Normalizer implements Serializable {
             return h; // x = -inf, or x - m overflowed: -inf is the correct rounding
         }
         double l = twoSumError(x, -max, h);
-        boolean tiny = false;
-        if (logNormalizerHigh == 0) { // a group with one maximum and nothing, or only tiny terms, below
-            if (h == 0) {
-                return isTinyPositive() ? -0.0 : 0.0; // log(1 + tiny) < 0, log(1) = +0
-            }
-            tiny = isTinyPositive();
+        if (logNormalizerHigh == 0) {
+            return logProbOfTinyL(x, h, l);
         }
-        if (!tiny) {
-            double s1 = h - logNormalizerHigh;
-            double e1 = twoSumError(h, -logNormalizerHigh, s1);
-            double low = e1 + (l - logNormalizerLow);
-            double r = s1 + low;
-            // |low| <= 1.5 ulp(s1): s1 - r is exact, and low errs by at most 3 2^-53 ulp(s1)
-            if (CorrectRounding.isSafe(r, (s1 - r) + low, 0x1p-98 * Math.abs(r))) {
-                return r;
-            }
+        double s1 = h - logNormalizerHigh;
+        double e1 = twoSumError(h, -logNormalizerHigh, s1);
+        double low = e1 + (l - logNormalizerLow);
+        double r = s1 + low;
+        // |low| <= 1.5 ulp(s1): s1 - r is exact, and low errs by at most 3 2^-53 ulp(s1):
+        // within 2^-98 |r| in all
+        if (r == r + ((s1 - r) + low) * CorrectRounding.LOG_PROB_TEST) {
+            return r;
         }
+        return logProbUndecided(x, h, l, false);
+    }
+
+    /** log_prob when L_hi = 0: L = 0 (a single value, or beside -inf) or marked tiny. */
+    private double logProbOfTinyL(double x, double h, double l) {
+        boolean tiny = isTinyPositive();
+        if (h == 0) {
+            return tiny ? -0.0 : 0.0; // log(1 + tiny) < 0, log(1) = +0
+        }
+        return tiny ? logProbUndecided(x, h, l, true) : h; // h: x - m rounded once
+    }
+
+    /** log_prob where the fast path's bound does not decide: the exact steps. */
+    private double logProbUndecided(double x, double h, double l, boolean tiny) {
         double r = CorrectRounding.logProbOfExpansion(h, l, logNormalizerHigh, logNormalizerLow, tiny);
         return r == r ? r : CorrectRounding.logProb(x, max, logNormalizerHigh, logNormalizerLow, tiny);
     }
@@ -292,9 +320,13 @@ public final class Normalizer implements Serializable {
         return (a - (s - bb)) + (b - bb);
     }
 
-    /** log of the sum of exp over the group: m + log d, or the value the policy gives. */
+    /**
+     * log of the sum of exp over the group: m + log d, or the value the policy gives. Computed
+     * per call, not in the constructor: the row-wise SQL functions restore a normalizer per
+     * row and never ask for it.
+     */
     public double logSumExp() {
-        return logSumExp;
+        return computeLogSumExp();
     }
 
     public SoftmaxMode mode() {
@@ -351,6 +383,6 @@ public final class Normalizer implements Serializable {
     public String toString() {
         return "Normalizer{" + mode.id() + ", " + status + ", count=" + count + ", max=" + max
                 + ", maxCount=" + maxCount + ", log d=" + logNormalizerHigh + " + " + logNormalizerLow
-                + ", logSumExp=" + logSumExp + "}";
+                + ", logSumExp=" + logSumExp() + "}";
     }
 }
