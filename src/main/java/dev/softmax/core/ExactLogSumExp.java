@@ -309,14 +309,14 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         th = Math.scalb(th, n);
         tl = Math.scalb(tl, n);
         double[] sum = new double[2];
-        sumOfSmaller(smaller, th, tl, 0, sum);
+        sumOfSmaller(smaller, th, tl, false, sum);
         double[] log;
         if (maxCount == 1 && sum[0] < 0x1p-960) {
             // L = log1p(s) = s within 2^-960 s. Formed unscaled, s loses bits (and L whole
             // subnormal ulps: 1.3755e-320 for 1.376e-320) where a step goes subnormal; formed
-            // again scaled by 2^1100, no step does, and L_hi is rounded once
-            sumOfSmaller(smaller, th, tl, TINY_SCALE, sum);
-            log = unscale(sum[0], sum[1], TINY_SCALE * (ANCHORS - 1));
+            // again scaled, no step does, and L_hi is rounded once
+            sumOfSmaller(smaller, th, tl, true, sum);
+            log = unscale(sum[0], sum[1], TINY_SCALE);
         } else {
             log = logNormalizer(maxCount, sum[0], sum[1]);
         }
@@ -326,15 +326,17 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
     }
 
-    /** 2^550 per anchor: the scale of {@link #sumOfSmaller} when s is tiny. */
-    private static final int TINY_SCALE = 550;
+    /** The scale 2^1100 of {@link #sumOfSmaller} when s is tiny. */
+    private static final int TINY_SCALE = 1100;
 
     /**
-     * s = sum over anchors a of S_a / T * e^(-512 a), times 2^(scale (ANCHORS - 1)), into sum:
-     * each part is scaled by 2^scale before each factor e^-512, so with scale 550 no step of a
-     * tiny s goes subnormal; scale 0 is the plain sum.
+     * s = sum over anchors a of S_a / T * e^(-512 a) into sum; scaled, times 2^1100, for a tiny
+     * s. Scaled, each part is brought to [1, 2) by a power of two (counted apart) before each
+     * factor e^-512, so no step goes subnormal nor overflows (a part is e^-512 to 2^63 e^512
+     * before the factors; a fixed 2^550 per factor overflowed for [-355.08, 336.83]); the plain
+     * sum is computed as it always was.
      */
-    private static void sumOfSmaller(long[] smaller, double th, double tl, int scale, double[] sum) {
+    private static void sumOfSmaller(long[] smaller, double th, double tl, boolean scaled, double[] sum) {
         sum[0] = 0;
         sum[1] = 0;
         double[] part = new double[2];
@@ -343,12 +345,22 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                 continue;
             }
             DoubleDouble.divide(part[0], part[1], th, tl, part);
+            int exponent = 0; // part * 2^exponent is the value
             for (int k = 0; k < a; k++) {
-                DoubleDouble.multiply(Math.scalb(part[0], scale), Math.scalb(part[1], scale),
-                        ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
+                if (scaled) {
+                    int e = Math.getExponent(part[0]);
+                    part[0] = Math.scalb(part[0], -e);
+                    part[1] = Math.scalb(part[1], -e);
+                    exponent += e;
+                }
+                DoubleDouble.multiply(part[0], part[1], ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
             }
-            int rest = scale * (ANCHORS - 1 - a);
-            DoubleDouble.add(sum[0], sum[1], Math.scalb(part[0], rest), Math.scalb(part[1], rest), sum);
+            if (scaled) { // below 2^140: the caller scales only a sum below 2^-960
+                exponent += TINY_SCALE;
+                part[0] = Math.scalb(part[0], exponent);
+                part[1] = Math.scalb(part[1], exponent);
+            }
+            DoubleDouble.add(sum[0], sum[1], part[0], part[1], sum);
         }
     }
 

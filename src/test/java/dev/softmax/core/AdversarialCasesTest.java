@@ -54,6 +54,8 @@ class AdversarialCasesTest {
                 named("L near the smallest normal: [-3, -710.79..., -710.79...]",
                         () -> new double[] {-3.0, -710.7919946814967, -710.7909946814967}),
                 named("L with a subnormal low part: [0, -703.964...]", () -> new double[] {0, -703.9646051772952}),
+                named("tiny L two anchors apart: [-355.08..., 336.83...]",
+                        () -> new double[] {-355.08311589621877, 336.8306516305153}),
                 named("-inf beside finite values", () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
                 named("x - m overflows", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 0.0}));
     }

@@ -99,19 +99,21 @@ class CorrectRoundingTest {
 
     /**
      * Groups whose L is near or below the smallest normal (x - m from -700 to -750): L is formed
-     * scaled and rounded once. Unscaled, 1,611 of these 8,000 rows and 3,000 logsumexps had an
-     * output off, by up to thousands of subnormal ulps; scaled but with a rounded subnormal low
-     * part of L, still 26.
+     * scaled and rounded once. Unscaled, 1,611 of the first 3,000 groups' 8,000 rows and 3,000
+     * logsumexps had an output off, by up to thousands of subnormal ulps; scaled but with a
+     * rounded subnormal low part of L, still 26. The fourth shape puts the two values two
+     * anchors apart, where a fixed scale per factor e^-512 overflowed (finish threw).
      */
     @Test
     void tinyNormalizersAreExactlyRounded() {
         Random random = new Random(9);
-        for (int t = 0; t < 3000; t++) {
+        for (int t = 0; t < 4000; t++) {
             double d = -(700 + random.nextDouble() * 50);
-            double[] x = switch (t % 3) {
+            double[] x = switch (t % 4) {
                 case 0 -> new double[] {0, d};
                 case 1 -> new double[] {5.5, 5.5 + d, 5.5 + d - 3};
-                default -> new double[] {-3, -3 + d, -3 + d + 1e-3};
+                case 2 -> new double[] {-3, -3 + d, -3 + d + 1e-3};
+                default -> new double[] {336.8306516305153, 336.8306516305153 + d}; // two anchors apart
             };
             AdversarialCasesTest.Accuracy.measure(ExactLogSumExp.of(x).finish(), x, ExactOracle.softmax(x))
                     .assertExactlyRounded();

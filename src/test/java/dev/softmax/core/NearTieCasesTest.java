@@ -21,9 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * each case checks that its input still is that close to a tie, so a case cannot pass
  * vacuously. The distances the search measured are in the comments, as log2 of the relative
  * distance. The prob cases within 2^-77 are four of the first five random inputs, out of 25
- * million, on which prob's slow path ran (one in about 15 million prob outputs); the fifth
- * (2^-83.9) lies closer to its tie than the state is accurate (see Normalizer), so it is no
- * golden case, though it came out exactly rounded too.
+ * million, on which prob's slow path ran (with the first boundary test; with today's, it ran
+ * 11 times on 60 million rows, seeds 3 and 4); the fifth (2^-83.9) lies closer to its tie
+ * than the state is accurate (see Normalizer), so it is no golden case, though it came out
+ * exactly rounded too.
  */
 class NearTieCasesTest {
 
