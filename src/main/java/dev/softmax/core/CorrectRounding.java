@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * The two steps (Ziv) that make exact mode's outputs exactly rounded. {@link Normalizer}
  * computes each output in double-double, as before, together with a bound on that
- * approximation's error; {@link #isSafe} tells whether every value within the bound rounds to
- * the same double. Only when it does not (the true value lies within the bound of a midpoint
- * between two doubles) does the output come from here, in {@link BigDecimal}:
+ * approximation's error, and tests whether every value within the bound rounds to the same
+ * double ({@link #PROB_TEST} and {@link #LOG_PROB_TEST} on the per-row paths, {@link #isSafe}
+ * on the rare ones). Only when it does not (the true value lies within the bound of a
+ * midpoint between two doubles) does the output come from here, in {@link BigDecimal}:
  * <ul>
  *   <li>log_prob = (x - m) - (L_hi + L_lo) and logsumexp = m + (L_hi + L_lo) are sums of
  *       doubles, exact in BigDecimal and rounded once by {@link BigDecimal#doubleValue()} (ties

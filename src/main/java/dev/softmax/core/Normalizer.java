@@ -229,6 +229,10 @@ public final class Normalizer implements Serializable {
         if (rh == rh + rl * CorrectRounding.PROB_TEST) {
             return Math.scalb(rh, n); // exact
         }
+        return probUndecided(x);
+    }
+
+    private double probUndecided(double x) {
         return CorrectRounding.prob(x, max, logNormalizerHigh, logNormalizerLow, isTinyPositive());
     }
 
@@ -268,7 +272,7 @@ public final class Normalizer implements Serializable {
                 return rounded;
             }
         }
-        return CorrectRounding.prob(x, max, logNormalizerHigh, logNormalizerLow, isTinyPositive());
+        return probUndecided(x);
     }
 
     /** log-softmax of x within this group: (x - m) - log d, without cancellation. */
