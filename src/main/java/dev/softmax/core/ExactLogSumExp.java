@@ -27,7 +27,8 @@ import java.util.Arrays;
  *   <li><b>Finish</b>, once per group in a fixed order: subtract the c terms of the maximum m
  *       exactly, scale the rest by exp(-r_m) and e^-512 per anchor to get s = sum over the
  *       smaller values of exp(x - m), then L = log d = log(c) + log1p(s / c) in double-double
- *       (never 1 + s in doubles: s can be e^-738).</li>
+ *       (never 1 + s in doubles: s can be e^-738). A tiny s (below 2^-960 beside a single
+ *       maximum) is formed again without subnormal steps and L = s rounded once.</li>
  * </ul>
  * The bits of every term are part of serialized format 1: a stored state merges exactly with
  * new data only if both were deposited by the same kernel, so any change to the kernel's bits
