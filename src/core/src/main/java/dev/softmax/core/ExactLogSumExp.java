@@ -27,7 +27,8 @@ import java.util.Arrays;
  *   <li><b>Finish</b>, once per group in a fixed order: subtract the c terms of the maximum m
  *       exactly, scale the rest by exp(-r_m) and e^-512 per anchor to get s = sum over the
  *       smaller values of exp(x - m), then L = log d = log(c) + log1p(s / c) in double-double
- *       (never 1 + s in doubles: s can be e^-738).</li>
+ *       (never 1 + s in doubles: s can be e^-738). A tiny s (below 2^-960 beside a single
+ *       maximum) is formed again without subnormal steps and L = s rounded once.</li>
  * </ul>
  * The bits of every term are part of serialized format 1: a stored state merges exactly with
  * new data only if both were deposited by the same kernel, so any change to the kernel's bits
@@ -309,19 +310,101 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         th = Math.scalb(th, n);
         tl = Math.scalb(tl, n);
         double[] sum = new double[2];
+        sumOfSmaller(smaller, th, tl, false, sum);
+        double[] log;
+        if (maxCount == 1 && sum[0] < 0x1p-960) {
+            // L = log1p(s) = s within 2^-960 s. Formed unscaled, s loses bits (and L whole
+            // subnormal ulps: 1.3755e-320 for 1.376e-320) where a step goes subnormal; formed
+            // again scaled, no step does, and L_hi is rounded once
+            sumOfSmaller(smaller, th, tl, true, sum);
+            log = unscale(sum[0], sum[1], TINY_SCALE);
+        } else {
+            log = logNormalizer(maxCount, sum[0], sum[1]);
+        }
+        if (log[0] == 0 && hasValuesBelowMax(smaller)) {
+            log[1] = Double.MIN_VALUE; // L > 0 but below 2^-1075: see Normalizer#isTinyPositive
+        }
+        return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
+    }
+
+    /** The scale 2^1100 of {@link #sumOfSmaller} when s is tiny. */
+    private static final int TINY_SCALE = 1100;
+
+    /**
+     * s = sum over anchors a of S_a / T * e^(-512 a) into sum; scaled, times 2^1100, for a tiny
+     * s. Scaled, each part is brought to [1, 2) by a power of two (counted apart) before each
+     * factor e^-512, so no step goes subnormal nor overflows (a part is e^-512 to 2^63 e^512
+     * before the factors; a fixed 2^550 per factor overflowed for [-355.08, 336.83]); the plain
+     * sum is computed as it always was.
+     */
+    private static void sumOfSmaller(long[] smaller, double th, double tl, boolean scaled, double[] sum) {
+        sum[0] = 0;
+        sum[1] = 0;
         double[] part = new double[2];
         for (int a = ANCHORS - 1; a >= 0; a--) { // smallest first
             if (!anchorToDoubleDouble(smaller, a, part)) {
                 continue;
             }
             DoubleDouble.divide(part[0], part[1], th, tl, part);
+            int exponent = 0; // part * 2^exponent is the value
             for (int k = 0; k < a; k++) {
+                if (scaled) {
+                    int e = Math.getExponent(part[0]);
+                    part[0] = Math.scalb(part[0], -e);
+                    part[1] = Math.scalb(part[1], -e);
+                    exponent += e;
+                }
                 DoubleDouble.multiply(part[0], part[1], ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
+            }
+            if (scaled) { // below 2^140: the caller scales only a sum below 2^-960
+                exponent += TINY_SCALE;
+                part[0] = Math.scalb(part[0], exponent);
+                part[1] = Math.scalb(part[1], exponent);
             }
             DoubleDouble.add(sum[0], sum[1], part[0], part[1], sum);
         }
-        double[] log = logNormalizer(maxCount, sum[0], sum[1]);
-        return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1]);
+    }
+
+    /**
+     * (hi + lo) 2^-k as a double-double whose high part is rounded once, subnormals included.
+     * The low part is 0 below 2^-969, where it would be subnormal and keep only some of its
+     * bits: a rounded low part can make a tie of L_hi + L_lo that the true L does not have
+     * (log_prob of the maximum came out 1 ulp off that way), while the exact L_hi alone gives
+     * the outputs that depend on L at this size their exact rounding (log_prob of the maximum
+     * is -L, logsumexp of a maximum 0 is L).
+     */
+    static double[] unscale(double hi, double lo, int k) {
+        double rounded = Math.scalb(hi, -k);
+        if (Math.getExponent(rounded) >= Double.MIN_EXPONENT + 53) {
+            return new double[] {rounded, Math.scalb(lo, -k)};
+        }
+        if (Math.getExponent(rounded) >= Double.MIN_EXPONENT) {
+            return new double[] {rounded, 0.0}; // exact: hi is hi + lo rounded
+        }
+        double residual = (hi - Math.scalb(rounded, k)) + lo;
+        double halfUlp = Math.scalb(Double.MIN_VALUE, k - 1);
+        if (residual > halfUlp) {
+            rounded = Math.nextUp(rounded);
+        } else if (residual < -halfUlp) {
+            rounded = Math.nextDown(rounded);
+        }
+        return new double[] {rounded, 0.0};
+    }
+
+    /**
+     * Whether a finite value below the maximum was seen: its term is in the bins, or it was
+     * dropped (more than 1024 below the maximum) and counted. A dropped value cannot be told
+     * from a -inf by the count once -inf was seen too; then this answers false, and log_prob of
+     * the maximum is +0.0 where the exact result (-e^(x - m), x - m &lt; -1024) rounds to -0.0:
+     * the one output that format 1 cannot round correctly.
+     */
+    private boolean hasValuesBelowMax(long[] smaller) {
+        for (long bin : smaller) {
+            if (bin != 0) {
+                return true;
+            }
+        }
+        return count > maxCount && (flags & StateReader.FLAG_NEGATIVE_INFINITY) == 0;
     }
 
     /**

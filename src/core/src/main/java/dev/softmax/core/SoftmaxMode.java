@@ -9,8 +9,8 @@ import java.util.Locale;
  * How the normalizer of a group is accumulated.
  *
  * <ul>
- *   <li>{@link #EXACT} (the default everywhere): {@link ExactLogSumExp}. prob and log_prob
- *       correctly rounded but for a relative error below 2^-70 (within 1 ulp), and the same
+ *   <li>{@link #EXACT} (the default everywhere): {@link ExactLogSumExp}. prob, log_prob and
+ *       logsumexp exactly rounded (see {@link Normalizer} for what exactly), and the same
  *       bits whatever the partitioning, the order of the values and the serialization round
  *       trips in between.</li>
  *   <li>{@link #FAST}: {@link FastLogSumExp}, the online normalizer of Milakov and Gimelshein

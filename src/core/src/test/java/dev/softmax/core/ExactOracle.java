@@ -46,7 +46,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code prob = exp((x - m) - L)}, {@code logSumExp = m + L}. Equal values are grouped,
  *       so each distinct value costs two exp evaluations.</li>
  *   <li><b>Rounding to double</b>: each output is rounded exactly once, from its 64-digit
- *       approximation, by {@link BigDecimal#doubleValue()} (correctly rounded on Java 17, normal
+ *       approximation (log_prob and logsumexp: from the exact x - m or m and the 64-digit L),
+ *       by {@link BigDecimal#doubleValue()} (correctly rounded on Java 17, normal
  *       and subnormal ranges and overflow alike, checked by {@code ExactOracleTest}). The double
  *       is therefore the correctly rounded true value unless the true value lies within about
  *       1e-60 (relative) of a midpoint between two doubles.</li>
@@ -91,6 +92,13 @@ public final class ExactOracle {
      * multiplication by 10^20 equal terms.
      */
     private static final BigDecimal NEGLIGIBLE = BigDecimal.valueOf(-800);
+
+    /**
+     * L when every smaller value was skipped: any L in (0, 2^-1075) rounds log_prob and
+     * logsumexp the same way (x - m and m are multiples of 2^-1074), and prob but within 1e-400
+     * of a tie.
+     */
+    private static final BigDecimal SKIPPED_ONLY = BigDecimal.ONE.movePointLeft(400);
 
     private static final BigDecimal HALF = new BigDecimal("0.5");
 
@@ -400,11 +408,14 @@ public final class ExactOracle {
 
         // s = sum over the smaller values of count * exp(x - m), smallest first. Terms with
         // x - m < -800 are skipped: all of them together (at most 2^31 terms of e^-800 each)
-        // change d >= 1 by less than 1e-338 relative, which cannot move any rounded output.
+        // change d >= 1 by less than 1e-338 relative, which cannot move any rounded output but
+        // for breaking a tie: see below.
         BigDecimal[] delta = new BigDecimal[distinct];
         BigDecimal s = BigDecimal.ZERO;
+        boolean skipped = false;
         for (int i = 0; i < distinct; i++) {
             delta[i] = new BigDecimal(values[i]).subtract(exactMax); // exact, <= 0
+            skipped |= i < distinct - 1 && delta[i].compareTo(NEGLIGIBLE) < 0;
             if (i < distinct - 1 && delta[i].compareTo(NEGLIGIBLE) >= 0) {
                 // 80 digits: 10^5 roundings of the running sum stay below 1e-74 relative.
                 s = s.add(expWork(delta[i]).multiply(BigDecimal.valueOf(counts[i])), DIGITS_80);
@@ -416,14 +427,24 @@ public final class ExactOracle {
         if (maxCount > 1) {
             logNormalizer = logNormalizer.add(logWork(BigDecimal.valueOf(maxCount)), WORK);
         }
+        if (logNormalizer.signum() == 0 && skipped) {
+            // L is positive, below e^-800: any such L rounds every output the same way, but 0
+            // would not where x - m is a tie between two doubles (log_prob of nextDown(768)
+            // beside 2304 is -1536 - 2^-43 - e^-1536, which rounds away from -1536)
+            logNormalizer = SKIPPED_ONLY;
+        }
         boolean othersExist = finiteCount > maxCount;
 
         double[] distinctProb = new double[distinct];
         double[] distinctLogProb = new double[distinct];
         for (int i = 0; i < distinct; i++) {
-            // Both terms are <= 0: no cancellation, the rounding to WORK digits is relative.
-            BigDecimal logProb = delta[i].subtract(logNormalizer).round(WORK);
-            distinctLogProb[i] = logProb.signum() == 0 && othersExist ? -0.0 : toDouble(logProb);
+            // Both terms are <= 0: no cancellation, the rounding to WORK digits is relative. The
+            // double comes from the unrounded difference: x - m can be a tie between two doubles
+            // that only a tiny L breaks (x - m = -3584 - 2^-42 beside L = 8.8e-223, in
+            // AdversarialCasesTest's anchor boundaries), and 64 digits would lose L.
+            BigDecimal logProbExact = delta[i].subtract(logNormalizer);
+            BigDecimal logProb = logProbExact.round(WORK);
+            distinctLogProb[i] = logProb.signum() == 0 && othersExist ? -0.0 : toDouble(logProbExact);
             // exp(x - m - L) <= e^-800 < 2^-1075 rounds to 0.
             distinctProb[i] = delta[i].compareTo(NEGLIGIBLE) < 0 ? 0.0 : toDouble(expWork(logProb));
         }
@@ -441,7 +462,7 @@ public final class ExactOracle {
                 logProb[i] = distinctLogProb[at];
             }
         }
-        double logSumExp = toDouble(exactMax.add(logNormalizer).round(WORK));
+        double logSumExp = toDouble(exactMax.add(logNormalizer)); // unrounded, as logProb
         return new Reference(prob, logProb, logSumExp, logNormalizer.round(MC), m);
     }
 

@@ -23,11 +23,11 @@ class SoftmaxTest {
         double[] prob = Softmax.softmax(x, t, SoftmaxMode.EXACT);
         double[] logProb = Softmax.logSoftmax(x, t, SoftmaxMode.EXACT);
         for (int i = 0; i < x.length; i++) {
-            assertThat(ExactOracle.ulpDistance(expected.prob()[i], prob[i])).isLessThanOrEqualTo(2);
-            assertThat(ExactOracle.ulpDistance(expected.logProb()[i], logProb[i])).isLessThanOrEqualTo(2);
+            assertThat(ExactOracle.ulpDistance(expected.prob()[i], prob[i])).isZero();
+            assertThat(ExactOracle.ulpDistance(expected.logProb()[i], logProb[i])).isZero();
         }
         assertThat(ExactOracle.ulpDistance(expected.logSumExp(), Softmax.logSumExp(x, t, SoftmaxMode.EXACT)))
-                .isLessThanOrEqualTo(2);
+                .isZero();
     }
 
     @Test

@@ -34,7 +34,9 @@ import org.apache.spark.sql.types.StructType;
  *   <tr><td>{@value #MAX_COUNT}</td><td>bigint</td><td>values equal to m</td></tr>
  *   <tr><td>{@value #LOGSUMEXP}</td><td>double</td><td>log sum exp; NULL when EMPTY</td></tr>
  *   <tr><td>{@value #LOG_NORMALIZER_HIGH}, {@value #LOG_NORMALIZER_LOW}</td><td>double</td>
- *       <td>log d as a double-double, as the core finished it</td></tr>
+ *       <td>log d as a double-double, as the core finished it: exact mode rounds every output
+ *       from exactly these bits, so keep them (the pair 0, 4.9E-324 marks a positive log d
+ *       below 2^-1075; see {@link dev.softmax.core.Normalizer})</td></tr>
  * </table>
  */
 public final class NormalizerColumns {

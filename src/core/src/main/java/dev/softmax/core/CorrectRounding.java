@@ -1,0 +1,190 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The two steps (Ziv) that make exact mode's outputs exactly rounded. {@link Normalizer}
+ * computes each output in double-double, as before, together with a bound on that
+ * approximation's error, and tests whether every value within the bound rounds to the same
+ * double ({@link #PROB_TEST} and {@link #LOG_PROB_TEST} on the per-row paths, {@link #isSafe}
+ * on the rare ones). Only when it does not (the true value lies within the bound of a
+ * midpoint between two doubles) does the output come from here, in {@link BigDecimal}:
+ * <ul>
+ *   <li>log_prob = (x - m) - (L_hi + L_lo) and logsumexp = m + (L_hi + L_lo) are sums of
+ *       doubles, exact in BigDecimal and rounded once by {@link BigDecimal#doubleValue()} (ties
+ *       to even): one step, bounded cost. log_prob first tries an exact step in doubles
+ *       ({@link #logProbOfExpansion}), which decides the common undecided case, a tie that a
+ *       tiny L breaks.</li>
+ *   <li>prob = exp((x - m) - L) is evaluated at 40 digits, then at 80, 160 and 320 while the
+ *       result is within the evaluation's error of a midpoint (Ziv's loop, bounded to four
+ *       rounds; exp of a nonzero rational is transcendental, so it is never a midpoint itself,
+ *       and no case that needed a second round is known).</li>
+ * </ul>
+ * The counters count the runs of the slow path, for tests and measurements; they cost nothing
+ * on the fast path.
+ */
+final class CorrectRounding {
+    /** Runs of the slow path, per output. */
+    static final LongAdder PROB_SLOW = new LongAdder();
+    static final LongAdder LOG_PROB_SLOW = new LongAdder();
+    static final LongAdder LOG_SUM_EXP_SLOW = new LongAdder();
+    /** Runs of log_prob's middle step, exact in doubles ({@link #logProbOfExpansion}). */
+    static final LongAdder LOG_PROB_EXPANSION = new LongAdder();
+
+    /**
+     * 2^-1076, the value the slow path gives L when the normalizer marks it as positive but
+     * below half the smallest subnormal ({@link Normalizer#isTinyPositive}): every L in
+     * (0, 2^-1075) rounds every output the same way, since x - m and m are multiples of 2^-1074.
+     */
+    static final BigDecimal TINY = new BigDecimal(BigInteger.valueOf(5).pow(1076), 1076);
+
+    private static final BigDecimal TWO = BigDecimal.valueOf(2);
+
+    /**
+     * The rounding tests of the per-row fast paths, CRlibm's (de Dinechin, Lauter, Muller):
+     * with r the double nearest r + res and the exact value within eps |r| of r + res,
+     * {@code r == r + res * e} proves that it rounds to r when e - 1 &gt; 2^54 eps + 2^-53.
+     * (If the sum rounds to r, |res| e (1 - 2^-53) is at most the half-spacing hs on res's
+     * side, whatever the binade, and eps |r| &lt;= 2^54 eps hs.) One multiply, one add, one
+     * compare: {@link #isSafe}, which finds ulp(r) from its bits, made prob and log_prob 31%
+     * slower per row than before this class, in thread CPU time. prob: eps = 2^-78, so
+     * 1 + 2^-22; log_prob: eps = 2^-98, so 1 + 2^-42.
+     */
+    static final double PROB_TEST = 1 + 0x1p-22;
+    static final double LOG_PROB_TEST = 1 + 0x1p-42;
+
+    private CorrectRounding() {
+    }
+
+    /**
+     * Whether every real number within err of r + res rounds to r (round to nearest): |res| +
+     * err stays below half the spacing of the doubles on res's side of r (half as wide below a
+     * power of two). r must be finite; res and err are exact or rounded up.
+     */
+    static boolean isSafe(double r, double res, double err) {
+        long bits = Double.doubleToRawLongBits(r);
+        long exponent = bits & 0x7ff0000000000000L;
+        if (exponent <= (53L << 52)) { // |r| < 2^-969: its ulp is not a normal power of two
+            return 2 * Math.abs(res) + 2 * err < spacing(r, res);
+        }
+        // ulp(r) from the exponent bits: the fast path runs this on every row (Math.ulp's
+        // branches measured slower)
+        double ulp = Double.longBitsToDouble(exponent - (52L << 52));
+        if ((bits & 0xfffffffffffffL) == 0 && (res < 0) == (r > 0)) {
+            ulp *= 0.5; // towards zero from a power of two the doubles are twice as dense
+        }
+        // doubled, not halved: half the spacing of the subnormals is no double
+        return 2 * Math.abs(res) + 2 * err < ulp;
+    }
+
+    /** The distance from r to its neighbour on the side of the sign of side. */
+    private static double spacing(double r, double side) {
+        double ulp = Math.ulp(r);
+        if (Math.abs(r) > Double.MIN_NORMAL && (Double.doubleToRawLongBits(r) & 0xfffffffffffffL) == 0
+                && (side < 0) == (r > 0)) {
+            ulp *= 0.5; // towards zero from a power of two the doubles are twice as dense
+        }
+        return ulp;
+    }
+
+    /**
+     * log_prob = (h + l) - (lh + ll), with x - m = h + l exactly, rounded exactly in double
+     * arithmetic, or NaN when this step cannot decide (then {@link #logProb} does, in
+     * BigDecimal). The fast path's bound fails mostly on a tie that a tiny L breaks: x - m is
+     * a midpoint between two doubles about half the time when |x - m| is in a higher binade
+     * than x and m, and L below 2^-98 |x - m| (a maximum that dominates by 68 or more) moves
+     * it off by less than the bound; the near-tie search ran into it on 6 of its first 35
+     * random inputs of 2 to 4 values. Here TwoSums give the exact value as r + res + c with r
+     * the rounding of the leading part, res exact and c tiny (exact sign, rounded magnitude);
+     * c decides a tie of res. When L is marked tiny ({@link #TINY}), c is a negative
+     * infinitesimal.
+     */
+    static double logProbOfExpansion(double h, double l, double lh, double ll, boolean tiny) {
+        LOG_PROB_EXPANSION.increment();
+        if (tiny) { // the marked pair (0, MIN_VALUE) is no value of L: L is an infinitesimal
+            lh = 0;
+            ll = 0;
+        }
+        double s1 = h - lh;
+        double e1 = twoSumError(h, -lh, s1);
+        double a = l - ll;
+        double ae = twoSumError(l, -ll, a);
+        double b = e1 + a;
+        double be = twoSumError(e1, a, b);
+        double c = ae + be; // the exact value is s1 + b + ae + be
+        if (tiny) {
+            c = -Double.MIN_VALUE; // ae = be = 0 here: c is only the sign of -L
+        }
+        double r = s1 + b;
+        double res = twoSumError(s1, b, r);
+        if (c == 0) {
+            return r; // the exact value is s1 + b, which r is rounded from
+        }
+        double spacing = spacing(r, res != 0 ? res : c);
+        double twice = 2 * Math.abs(res);
+        if (twice == spacing) { // a tie of s1 + b: c's sign breaks it
+            return (res > 0) == (c > 0) ? (res > 0 ? Math.nextUp(r) : Math.nextDown(r)) : r;
+        }
+        if (twice < spacing && 2 * Math.abs(c) * (1 + 0x1p-52) < spacing - twice) {
+            return r;
+        }
+        return Double.NaN;
+    }
+
+    private static double twoSumError(double a, double b, double s) {
+        double bb = s - a;
+        return (a - (s - bb)) + (b - bb);
+    }
+
+    /** (x - m) - L exactly, with L = lh + ll, or L = {@link #TINY} when tiny is set. */
+    private static BigDecimal exponent(double x, double m, double lh, double ll, boolean tiny) {
+        BigDecimal l = tiny ? TINY : new BigDecimal(lh).add(new BigDecimal(ll));
+        return new BigDecimal(x).subtract(new BigDecimal(m)).subtract(l);
+    }
+
+    /** log_prob, exactly rounded: (x - m) - L is a sum of doubles, exact in BigDecimal. */
+    static double logProb(double x, double m, double lh, double ll, boolean tiny) {
+        LOG_PROB_SLOW.increment();
+        return exponent(x, m, lh, ll, tiny).doubleValue();
+    }
+
+    /** logsumexp = m + L, exactly rounded. */
+    static double logSumExp(double m, double lh, double ll) {
+        LOG_SUM_EXP_SLOW.increment();
+        return new BigDecimal(m).add(new BigDecimal(lh)).add(new BigDecimal(ll)).doubleValue();
+    }
+
+    /** prob = exp((x - m) - L), exactly rounded; see the class comment. */
+    static double prob(double x, double m, double lh, double ll, boolean tiny) {
+        PROB_SLOW.increment();
+        BigDecimal y = exponent(x, m, lh, ll, tiny);
+        double result = Double.NaN;
+        for (int digits = 40; digits <= 320; digits *= 2) {
+            MathContext mc = new MathContext(digits, RoundingMode.HALF_EVEN);
+            BigDecimal value = ExactMath.Series.exp(y, mc);
+            result = value.doubleValue();
+            // the evaluation errs by less than 10^(5 - digits) relative (Series.exp keeps 20 guard digits)
+            BigDecimal tolerance = value.abs().movePointLeft(digits - 5);
+            if (farFromMidpoints(value, result, tolerance)) {
+                return result;
+            }
+        }
+        return result;
+    }
+
+    /** Whether value lies further than tolerance from both midpoints around the double d. */
+    static boolean farFromMidpoints(BigDecimal value, double d, BigDecimal tolerance) {
+        BigDecimal exact = new BigDecimal(d);
+        BigDecimal up = exact.add(new BigDecimal(Math.nextUp(d))).divide(TWO);
+        BigDecimal down = exact.add(new BigDecimal(Math.nextDown(d))).divide(TWO);
+        return up.subtract(value).abs().compareTo(tolerance) > 0
+                && down.subtract(value).abs().compareTo(tolerance) > 0;
+    }
+}
