@@ -13,6 +13,9 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
  * ({@code TreeNode.makeCopy} copies a node with them), and equality and hash are over the same.
  * A node lists them once, in {@link #fields()}; the three bases ({@link ProductExpression},
  * {@link ProductDeclarativeAggregate}, {@link ProductTypedImperativeAggregate}) do the rest.
+ * Three, because a Java class has one superclass and Spark's three node types are classes;
+ * what can live in this interface does, and each base keeps only the methods an interface
+ * cannot give (equality, and the Scala-version-dependent {@code withNewChildrenInternal}).
  */
 public interface CatalystProduct extends scala.Product {
 

@@ -9,11 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.sql.AnalysisException;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.analysis.TypeCheckResult;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
-import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
@@ -30,7 +27,7 @@ import org.apache.spark.sql.types.NumericType;
  * argument in one, so SQL and the DataFrame API (whose columns are still unresolved when the
  * expression is built) check the same way.
  */
-public final class SoftmaxArgument extends ProductExpression {
+public final class SoftmaxArgument extends PassThroughExpression {
     private static final long serialVersionUID = 1L;
 
     /** What an argument accepts. */
@@ -78,7 +75,6 @@ public final class SoftmaxArgument extends ProductExpression {
         }
     }
 
-    private final Expression child;
     private final String function;
     private final int position;
     private final String argument;
@@ -92,25 +88,11 @@ public final class SoftmaxArgument extends ProductExpression {
      * @param kind what the argument accepts
      */
     public SoftmaxArgument(Expression child, String function, int position, String argument, Kind kind) {
-        this.child = Objects.requireNonNull(child, "child");
+        super(child);
         this.function = Objects.requireNonNull(function, "function");
         this.position = position;
         this.argument = Objects.requireNonNull(argument, "argument");
         this.kind = Objects.requireNonNull(kind, "kind");
-    }
-
-    public Expression child() {
-        return child;
-    }
-
-    @Override
-    public scala.collection.immutable.Seq<Expression> children() {
-        return ScalaCollections.seq(List.of(child));
-    }
-
-    @Override
-    public boolean foldable() {
-        return child.foldable();
     }
 
     public String function() {
@@ -129,18 +111,13 @@ public final class SoftmaxArgument extends ProductExpression {
         return kind;
     }
 
-    @Override
-    public DataType dataType() {
-        return child.dataType();
-    }
-
     /**
      * Spark's analyzer asks every resolved expression for this; a wrong type fails the query
      * here with the function's name rather than somewhere inside a cast.
      */
     @Override
     public TypeCheckResult checkInputDataTypes() {
-        if (child.resolved() && !kind.accepts(child.dataType())) {
+        if (child().resolved() && !kind.accepts(child().dataType())) {
             throw SoftmaxFunctionRegistry.sneakyThrow(wrongType());
         }
         return TypeCheckResult.TypeCheckSuccess$.MODULE$;
@@ -151,42 +128,27 @@ public final class SoftmaxArgument extends ProductExpression {
         parameters.put("paramIndex", position + " (" + argument + ")");
         parameters.put("functionName", "`" + function + "`");
         parameters.put("requiredType", kind.description());
-        parameters.put("inputSql", "\"" + child.sql() + "\"");
-        parameters.put("inputType", "\"" + child.dataType().sql() + "\"");
+        parameters.put("inputSql", "\"" + child().sql() + "\"");
+        parameters.put("inputType", "\"" + child().dataType().sql() + "\"");
         return new AnalysisException("UNEXPECTED_INPUT_TYPE",
                 ScalaCollections.map(parameters));
     }
 
     @Override
-    public boolean nullable() {
-        return child.nullable();
-    }
-
-    @Override
-    public Object eval(InternalRow input) {
-        return child.eval(input);
-    }
-
-    @Override
-    public ExprCode doGenCode(CodegenContext context, ExprCode ev) {
-        return child.genCode(context);
-    }
-
-    @Override
     public String sql() {
-        return child.sql();
+        return child().sql();
     }
 
     @Override
     public String toString() {
-        return child.toString();
+        return child().toString();
     }
 
     // Product, as Spark's case classes (CatalystProduct): the constructor arguments, in order.
 
     @Override
     public Object[] fields() {
-        return new Object[] {child, function, position, argument, kind};
+        return new Object[] {child(), function, position, argument, kind};
     }
 
     @Override

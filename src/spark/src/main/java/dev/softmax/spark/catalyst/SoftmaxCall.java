@@ -6,11 +6,7 @@ package dev.softmax.spark.catalyst;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
-import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
-import org.apache.spark.sql.types.DataType;
 
 /**
  * The named face of a row-wise softmax function: evaluates its child (a {@code StaticInvoke}
@@ -19,31 +15,16 @@ import org.apache.spark.sql.types.DataType;
  * reads like Spark's own functions. Only the first {@code shownArguments} children of the
  * invoke are user arguments; the rest (the mode) are constants.
  */
-public final class SoftmaxCall extends ProductExpression {
+public final class SoftmaxCall extends PassThroughExpression {
     private static final long serialVersionUID = 1L;
 
-    private final Expression child;
     private final String name;
     private final int shownArguments;
 
     public SoftmaxCall(Expression child, String name, int shownArguments) {
-        this.child = Objects.requireNonNull(child, "child");
+        super(child);
         this.name = Objects.requireNonNull(name, "name");
         this.shownArguments = shownArguments;
-    }
-
-    public Expression child() {
-        return child;
-    }
-
-    @Override
-    public scala.collection.immutable.Seq<Expression> children() {
-        return ScalaCollections.seq(List.of(child));
-    }
-
-    @Override
-    public boolean foldable() {
-        return child.foldable();
     }
 
     public String name() {
@@ -52,26 +33,6 @@ public final class SoftmaxCall extends ProductExpression {
 
     public int shownArguments() {
         return shownArguments;
-    }
-
-    @Override
-    public DataType dataType() {
-        return child.dataType();
-    }
-
-    @Override
-    public boolean nullable() {
-        return child.nullable();
-    }
-
-    @Override
-    public Object eval(InternalRow input) {
-        return child.eval(input);
-    }
-
-    @Override
-    public ExprCode doGenCode(CodegenContext context, ExprCode ev) {
-        return child.genCode(context);
     }
 
     @Override
@@ -92,7 +53,7 @@ public final class SoftmaxCall extends ProductExpression {
     private String render(Function<Expression, String> text) {
         StringBuilder out = new StringBuilder(name).append('(');
         int i = 0;
-        for (Expression argument : ScalaCollections.list(child.children())) {
+        for (Expression argument : ScalaCollections.list(child().children())) {
             if (i == shownArguments) {
                 break;
             }
@@ -108,7 +69,7 @@ public final class SoftmaxCall extends ProductExpression {
 
     @Override
     public Object[] fields() {
-        return new Object[] {child, name, shownArguments};
+        return new Object[] {child(), name, shownArguments};
     }
 
     @Override
