@@ -56,6 +56,15 @@ public final class ItEnvironment {
         return classpathFile("softmax.it.testClasspath");
     }
 
+    /** The jar or folder a class was loaded from, for a child JVM's classpath. */
+    public static String classLocation(Class<?> type) {
+        try {
+            return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException("no file location for " + type.getName(), e);
+        }
+    }
+
     /** target/test-classes. */
     public static String testClasses() {
         return property("softmax.it.testClasses");

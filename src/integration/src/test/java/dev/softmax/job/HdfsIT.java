@@ -193,10 +193,13 @@ class HdfsIT {
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    /** Runs the packaged job jar in a SparkSubmit JVM, local[2]; test-classes on its classpath for FailingOutputCommitter. */
+    /**
+     * Runs the packaged job jar in a SparkSubmit JVM, local[2], with the job's test classes on its
+     * classpath (where FailingOutputCommitter lives: the job module's test jar).
+     */
     private static ChildJvm.Result job(String name, String... jobArgs) {
         List<String> classpath = new ArrayList<>(ItEnvironment.sparkClasspath());
-        classpath.add(ItEnvironment.testClasses());
+        classpath.add(ItEnvironment.classLocation(FailingOutputCommitter.class));
         // The C1 compiler and the serial GC: a short application costs half the CPU (see StandaloneCluster.LIGHT_JVM).
         List<String> jvm = new ArrayList<>(List.of("-Xmx1g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
         jvm.addAll(ItEnvironment.sparkJvmOptions());
