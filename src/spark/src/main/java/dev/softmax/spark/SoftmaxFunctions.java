@@ -103,7 +103,6 @@ public final class SoftmaxFunctions {
         return SoftmaxPlan.normalizers(df, value, options);
     }
 
-
     /**
      * Adds the output columns to {@code df} using normalizers already computed by
      * {@link #normalizers(Dataset, String, SoftmaxOptions)} (for the same value column and
@@ -124,7 +123,6 @@ public final class SoftmaxFunctions {
             SoftmaxOptions options) {
         return SoftmaxPlan.applyNormalizers(df, value, normalizers, options);
     }
-
 
     // ---- aggregate columns ------------------------------------------------------------------------
 

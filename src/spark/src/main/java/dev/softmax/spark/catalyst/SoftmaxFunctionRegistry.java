@@ -421,7 +421,6 @@ public final class SoftmaxFunctionRegistry {
         throw (E) error;
     }
 
-
     /** An array function ({@code array_softmax}, ...) as a column, as the SQL function builds it. */
     public static Column arrayColumn(String name, String method, org.apache.spark.sql.types.DataType type,
             Column array, double temperature, SoftmaxMode mode) {
