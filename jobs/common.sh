@@ -1,6 +1,6 @@
 # jobs/common.sh: what jobs/softmax and jobs/benchmark share; sourced, not run.
 # Sets $root (the repository), $project_version and $spark_jvm_options (both read once from
-# pom.xml), and defines fail, maven_quiet and java_command.
+# pom.xml), and defines fail, pom_value, maven_quiet and java_command.
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
