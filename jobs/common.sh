@@ -1,6 +1,6 @@
 # jobs/common.sh: what jobs/softmax and jobs/benchmark share; sourced, not run.
 # Sets $root (the repository), $project_version and $spark_jvm_options (both read once from
-# pom.xml), and defines fail, pom_value, maven_quiet and java_command.
+# pom.xml), and defines fail, pom_value, sources_newer_than, maven_quiet and java_command.
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -13,6 +13,13 @@ fail() {
 # pom_value NAME: the text of the first <NAME>...</NAME> of the parent pom.xml.
 pom_value() {
   sed -n "s:.*<$1>\(.*\)</$1>.*:\1:p" "$root/pom.xml" | head -n 1
+}
+
+# sources_newer_than FILE: succeeds when a pom.xml or a main or shim source of any module is
+# newer than FILE (what a rebuild of the job or the benchmarks would pick up).
+sources_newer_than() {
+  [[ -n "$(find "$root/pom.xml" "$root/src" -path '*/target' -prune \
+    -o \( -name pom.xml -o -path '*/src/main/*' -o -path '*/src/shims/*' \) -newer "$1" -print -quit)" ]]
 }
 
 project_version="$(pom_value version)"
