@@ -75,7 +75,8 @@ public final class SoftmaxJob implements Callable<Integer> {
     private String temperature;
 
     @Option(names = "--mode", paramLabel = "exact|fast", defaultValue = "exact",
-            description = "exact: same bits on any partitioning, within 1 ulp; fast: plain doubles (default: ${DEFAULT-VALUE}).")
+            description = "exact: the exactly rounded result, the same bits on any partitioning; "
+                    + "fast: plain doubles (default: ${DEFAULT-VALUE}).")
     private String mode;
 
     @Option(names = "--input-format", paramLabel = "FORMAT",

@@ -89,7 +89,7 @@ public final class SparkBenchmark implements Callable<Integer> {
     Path output = Path.of("target", "benchmark");
 
     @Option(names = "--publish", description = "also copy the report (markdown, PNG, CSV) into this directory "
-            + "(jobs/benchmark: --publish alone means src/site/benchmark, which README shows)")
+            + "(jobs/benchmark: --publish alone means docs/benchmark, which docs/performance.md shows)")
     Path publish;
 
     @Option(names = "--verify", description = "after the warm-up, check that the plans of a workload agree")
