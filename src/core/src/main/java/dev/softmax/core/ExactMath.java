@@ -12,7 +12,7 @@ import java.math.RoundingMode;
  * operations only ({@code + - *}, {@link Math#fma}, {@link Math#rint}, {@link Math#scalb} and
  * bit manipulation), so every JVM on every CPU computes the same bits. {@link Math#exp} is an
  * intrinsic that may differ between platforms, and {@link StrictMath#exp} returns a single
- * double, which is not accurate enough to round the outputs correctly (DESIGN.md section 4).
+ * double, which is not accurate enough to round the outputs correctly.
  *
  * <p>Tables and constants are computed once, at class initialisation, in {@link BigDecimal}
  * (integer arithmetic, hence deterministic) and split into double-double pairs.

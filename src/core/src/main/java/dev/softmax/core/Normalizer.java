@@ -56,8 +56,7 @@ import java.util.Objects;
  * <ul>
  *   <li>logsumexp where m + L cancels (m &lt; 0 and L close to -m, e.g. inputs that are
  *       already log-probabilities) is m + L exactly rounded, which is the true value only to
- *       about 2^-76 L absolutely; the closest a one-pass state can reach (DESIGN.md
- *       section 4).</li>
+ *       about 2^-76 L absolutely; the closest a one-pass state can reach.</li>
  *   <li>Below 2^-969 (a single maximum, every other value more than 670 below it) L is
  *       carried as its high part alone, rounded once from a sum formed without subnormal
  *       steps: a low part would be subnormal and rounded. Outputs are then exactly rounded

@@ -17,7 +17,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The adversarial cases of DESIGN.md section 6 and more, in exact mode, against
+ * Adversarial cases (overflow of the naive formula, ties, long sorted runs, subnormals, huge
+ * magnitudes, cancelling logsumexp, anchor boundaries), in exact mode, against
  * {@link ExactOracle} (BigDecimal at 50 digits, each result rounded once to double). prob and
  * log_prob must be the exactly rounded value on every row (0 ulps, and the sign of a zero as the
  * oracle gives it); logsumexp too, except where m + L cancels: there it must be m + L_hi + L_lo

@@ -38,8 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>Internal results carry {@value #WORK_DIGITS} significant digits (at least 60 correct);
  *       the public {@link #exp}, {@link #log}, {@link #log1p} round them to {@link #MC}
  *       (50 digits, HALF_EVEN): at least 48 correct digits.</li>
- *   <li><b>softmax</b> ({@link #softmax(double...)}): the non-finite policy of DESIGN.md
- *       section 2, then for finite values {@code m = max}, {@code x - m} exact in BigDecimal,
+ *   <li><b>softmax</b> ({@link #softmax(double...)}): the non-finite policy of
+ *       {@link Normalizer}, then for finite values {@code m = max}, {@code x - m} exact in BigDecimal,
  *       {@code d = c + s} with c the count of values equal to m and s the sum of
  *       {@code exp(x - m)} over the smaller ones, {@code L = log(c) + log1p(s / c)} (full
  *       relative precision when d is close to 1), {@code logProb = (x - m) - L},
@@ -347,7 +347,7 @@ public final class ExactOracle {
 
     /**
      * Exact softmax, log-softmax and logsumexp of x, following the non-finite policy of
-     * DESIGN.md section 2:
+     * {@link Normalizer}:
      * <ul>
      *   <li>any NaN: prob and logProb NaN everywhere, logSumExp NaN;</li>
      *   <li>any +inf, no NaN: prob and logProb NaN everywhere, logSumExp +inf;</li>

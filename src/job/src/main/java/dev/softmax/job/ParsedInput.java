@@ -40,7 +40,7 @@ import org.apache.spark.storage.StorageLevel;
  *
  * <p>CSV is read with every column as text (so ids such as {@code 007} come back untouched)
  * in Spark's PERMISSIVE mode with a corrupt-record column, which holds the raw text of a
- * malformed line (DESIGN.md section 5: FAILFAST names the file but not the line). JSON gets
+ * malformed line (Spark's FAILFAST mode would name the file but not the line). JSON gets
  * the same corrupt-record column. The value column: numeric types are cast to double; any
  * other type is read as text by {@link ValueText}. A row is bad if its line is malformed or
  * its value is not blank and does not parse.

@@ -32,8 +32,9 @@ class ModesAndAnsiTest {
 
     /**
      * Fast mode: the plain online fold's error grows with the rescales (FastLogSumExp's
-     * Javadoc; DESIGN.md measured prob off by up to 121,000 ulps on adversarial input). Two
-     * fast runs in different orders may each be off that much.
+     * Javadoc; the core's FastModeTest measures it on a long ascending run). The bound allows
+     * each of two fast runs in different orders 121,000 ulps of prob: generous, so that it
+     * catches a wrong result, not the drift.
      */
     private static final double FAST_RELATIVE_BOUND = 2 * 121_000 * 0x1p-52;
 
