@@ -306,7 +306,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         int n = maxTerm();
         long[] smaller = sumBelowMax(n);
         double th = term[0] + term[1];
-        double tl = (term[0] - th) + term[1];
+        double tl = DoubleDouble.fastTwoSumError(term[0], term[1], th);
         th = Math.scalb(th, n);
         tl = Math.scalb(tl, n);
         double[] sum = new double[2];
@@ -486,13 +486,12 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         for (int i = Math.max(0, highest - 4); i <= highest; i++) { // 160 bits > 106, smallest first
             double v = Math.scalb((double) work[offset + i], 32 * i - GRID_OFFSET);
             double s = hi + v;
-            double bb = s - hi;
-            lo += (hi - (s - bb)) + (v - bb);
+            lo += DoubleDouble.twoSumError(hi, v, s);
             hi = s;
         }
         double s = hi + lo;
         out[0] = s;
-        out[1] = (hi - s) + lo;
+        out[1] = DoubleDouble.fastTwoSumError(hi, lo, s);
         return true;
     }
 

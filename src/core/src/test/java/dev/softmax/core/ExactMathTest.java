@@ -66,7 +66,7 @@ class ExactMathTest {
             double y = -random.nextDouble() * 745;
             double low = random.nextDouble() * Math.ulp(y) - Math.ulp(y) / 2;
             double yh = y + low;
-            double yl = (y - yh) + low;
+            double yl = DoubleDouble.fastTwoSumError(y, low, yh);
             int n = ExactMath.expScaled(yh, 0.0, out);
             double lo = out[1] + out[0] * yl;
             BigDecimal actual = dd(out[0], lo).multiply(ExactOracle.pow2(n));
@@ -84,7 +84,7 @@ class ExactMathTest {
             double y = i % 2 == 0 ? -745 + random.nextDouble() * 37 : -700 + random.nextDouble() * 700;
             double low = random.nextDouble() * Math.ulp(y) - Math.ulp(y) / 2;
             double yh = y + low;
-            double yl = (y - yh) + low;
+            double yl = DoubleDouble.fastTwoSumError(y, low, yh);
             double expected = ExactOracle.exp(dd(yh, yl)).doubleValue();
             worst = Math.max(worst, ExactOracle.ulpDistance(expected, ExactMath.expRounded(yh, yl)));
         }
