@@ -91,15 +91,15 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         if (Math.abs(x) <= Double.MAX_VALUE) {
             acceptFinite(x);
         } else {
-            flags |= StateReader.nonFiniteFlag(x);
+            flags |= StateFormat.nonFiniteFlag(x);
         }
     }
 
     private void acceptFinite(double x) {
         double q = Math.rint(x * 0x1p-9);
         int offset = 0;
-        if ((flags & StateReader.FLAG_FINITE) == 0) {
-            flags |= StateReader.FLAG_FINITE;
+        if ((flags & StateFormat.FLAG_FINITE) == 0) {
+            flags |= StateFormat.FLAG_FINITE;
             max = x;
             maxCount = 1;
             top = q;
@@ -248,8 +248,8 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         }
         ExactLogSumExp that = other == this ? copy() : (ExactLogSumExp) other;
         count += that.count;
-        if ((that.flags & StateReader.FLAG_FINITE) != 0) {
-            if ((flags & StateReader.FLAG_FINITE) == 0) {
+        if ((that.flags & StateFormat.FLAG_FINITE) != 0) {
+            if ((flags & StateFormat.FLAG_FINITE) == 0) {
                 max = that.max;
                 maxCount = that.maxCount;
                 top = that.top;
@@ -298,8 +298,8 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public Normalizer finish() {
-        if ((flags & StateReader.FLAG_FINITE) == 0
-                || (flags & (StateReader.FLAG_NAN | StateReader.FLAG_POSITIVE_INFINITY)) != 0) {
+        if ((flags & StateFormat.FLAG_FINITE) == 0
+                || (flags & (StateFormat.FLAG_NAN | StateFormat.FLAG_POSITIVE_INFINITY)) != 0) {
             return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, Double.NaN, Double.NaN);
         }
         // T = the term of m, exp(r_m) = (p + pe) 2^n; s = sum over anchors a of S_a / T * e^(-512 a)
@@ -404,7 +404,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                 return true;
             }
         }
-        return count > maxCount && (flags & StateReader.FLAG_NEGATIVE_INFINITY) == 0;
+        return count > maxCount && (flags & StateFormat.FLAG_NEGATIVE_INFINITY) == 0;
     }
 
     /**
@@ -457,15 +457,15 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             if (i + 2 < BINS) {
                 work[i + 2] -= highProduct;
             } else if (highProduct != 0) {
-                throw StateReader.corrupt("the sum of the maximum's terms exceeds the grid");
+                throw StateFormat.corrupt("the sum of the maximum's terms exceeds the grid");
             }
             if (i + 1 >= BINS && (lowProduct >>> 32) != 0) {
-                throw StateReader.corrupt("the sum of the maximum's terms exceeds the grid");
+                throw StateFormat.corrupt("the sum of the maximum's terms exceeds the grid");
             }
         }
         normalizeAnchor(work, 0);
         if (work[BINS - 1] < 0) {
-            throw StateReader.corrupt("the sum is smaller than " + maxCount + " times the term of the maximum "
+            throw StateFormat.corrupt("the sum is smaller than " + maxCount + " times the term of the maximum "
                     + max);
         }
         return work;
@@ -497,12 +497,12 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public byte[] toBytes() {
-        StateReader.Writer out = new StateReader.Writer();
-        out.writeByte(StateReader.FORMAT_VERSION);
+        StateFormat.Writer out = new StateFormat.Writer();
+        out.writeByte(StateFormat.FORMAT_VERSION);
         out.writeByte(SoftmaxMode.EXACT.code());
         out.writeByte(flags);
         out.writeVarLong(count);
-        if ((flags & StateReader.FLAG_FINITE) != 0) {
+        if ((flags & StateFormat.FLAG_FINITE) != 0) {
             out.writeLong(Double.doubleToRawLongBits(max));
             out.writeVarLong(maxCount);
             normalize(bins); // canonical bytes; the value is unchanged
@@ -526,15 +526,15 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         return out.toByteArray();
     }
 
-    static ExactLogSumExp read(StateReader in) {
+    static ExactLogSumExp read(StateFormat.Reader in) {
         ExactLogSumExp acc = new ExactLogSumExp();
         acc.flags = in.readFlags();
         acc.count = in.readCount(acc.flags);
-        if ((acc.flags & StateReader.FLAG_FINITE) != 0) {
+        if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");
             if (!(Math.abs(acc.max) <= Double.MAX_VALUE) || acc.maxCount < 1 || acc.maxCount > acc.count) {
-                throw StateReader.corrupt("expected a finite maximum counted 1 to " + acc.count
+                throw StateFormat.corrupt("expected a finite maximum counted 1 to " + acc.count
                         + " times, actual " + acc.max + " counted " + acc.maxCount + " times");
             }
             acc.top = Math.rint(acc.max * 0x1p-9);
@@ -542,14 +542,14 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                 int first = in.readByte("first bin");
                 int length = in.readByte("bin count");
                 if (first + length > BINS || (length == 0 && first != 0)) {
-                    throw StateReader.corrupt("expected bins within 0.." + (BINS - 1) + ", actual "
+                    throw StateFormat.corrupt("expected bins within 0.." + (BINS - 1) + ", actual "
                             + first + " + " + length);
                 }
                 for (int i = 0; i < length; i++) {
                     acc.bins[a * BINS + first + i] = in.readUnsignedInt("bin");
                 }
                 if (length > 0 && (acc.bins[a * BINS + first] == 0 || acc.bins[a * BINS + first + length - 1] == 0)) {
-                    throw StateReader.corrupt("expected no zero bin at either end of anchor " + a);
+                    throw StateFormat.corrupt("expected no zero bin at either end of anchor " + a);
                 }
             }
             acc.sumBelowMax(acc.maxTerm()); // throws if the bins cannot hold the maximum's own terms

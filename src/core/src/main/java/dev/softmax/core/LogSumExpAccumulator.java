@@ -89,7 +89,7 @@ public interface LogSumExpAccumulator {
      * @throws SoftmaxException if the bytes are not such a state
      */
     static LogSumExpAccumulator fromBytes(byte[] bytes) {
-        StateReader reader = new StateReader(bytes);
+        StateFormat.Reader reader = new StateFormat.Reader(bytes);
         SoftmaxMode mode = reader.readHeader();
         return mode == SoftmaxMode.EXACT ? ExactLogSumExp.read(reader) : FastLogSumExp.read(reader);
     }
@@ -100,7 +100,7 @@ public interface LogSumExpAccumulator {
      * @throws SoftmaxException if the bytes are not such a state, or of another mode
      */
     static LogSumExpAccumulator fromBytes(byte[] bytes, SoftmaxMode expected) {
-        StateReader reader = new StateReader(bytes);
+        StateFormat.Reader reader = new StateFormat.Reader(bytes);
         SoftmaxMode mode = reader.readHeader();
         if (mode != expected) {
             throw new SoftmaxException("softmax state: expected mode " + expected.id()

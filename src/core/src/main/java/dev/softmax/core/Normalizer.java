@@ -110,13 +110,13 @@ public final class Normalizer implements Serializable {
     static Normalizer of(SoftmaxMode mode, int flags, long count, double max, long maxCount,
                          double logNormalizerHigh, double logNormalizerLow) {
         Status status;
-        if ((flags & StateReader.FLAG_NAN) != 0) {
+        if ((flags & StateFormat.FLAG_NAN) != 0) {
             status = Status.NAN;
-        } else if ((flags & StateReader.FLAG_POSITIVE_INFINITY) != 0) {
+        } else if ((flags & StateFormat.FLAG_POSITIVE_INFINITY) != 0) {
             status = Status.POSITIVE_INFINITY;
-        } else if ((flags & StateReader.FLAG_FINITE) != 0) {
+        } else if ((flags & StateFormat.FLAG_FINITE) != 0) {
             status = Status.FINITE;
-        } else if ((flags & StateReader.FLAG_NEGATIVE_INFINITY) != 0) {
+        } else if ((flags & StateFormat.FLAG_NEGATIVE_INFINITY) != 0) {
             status = Status.ALL_NEGATIVE_INFINITY;
         } else {
             status = Status.EMPTY;
