@@ -49,7 +49,7 @@ class ExactMathTest {
             BigDecimal actual = dd(out[0], out[1]).multiply(new BigDecimal(Math.scalb(1.0, n)));
             worst = Math.max(worst, relativeError(actual, ExactOracle.exp(new BigDecimal(y))));
         }
-        System.out.println("expScaled: worst relative error 2^" + Math.log(worst) / Math.log(2));
+        TestReport.measured("expScaled, worst relative error", TestReport.powerOfTwo(worst));
         assertThat(worst).isLessThan(0x1p-80);
     }
 
@@ -72,7 +72,7 @@ class ExactMathTest {
             BigDecimal actual = dd(out[0], lo).multiply(ExactOracle.pow2(n));
             worst = Math.max(worst, relativeError(actual, ExactOracle.exp(dd(yh, yl))));
         }
-        System.out.println("expScaled times 1 + yl: worst relative error 2^" + Math.log(worst) / Math.log(2));
+        TestReport.measured("expScaled times 1 + yl, worst relative error", TestReport.powerOfTwo(worst));
         assertThat(worst).isLessThan(0x1p-80);
     }
 
@@ -86,7 +86,7 @@ class ExactMathTest {
             double yh = y + low;
             double yl = DoubleDouble.fastTwoSumError(y, low, yh);
             double expected = ExactOracle.exp(dd(yh, yl)).doubleValue();
-            worst = Math.max(worst, ExactOracle.ulpDistance(expected, ExactMath.expRounded(yh, yl)));
+            worst = Math.max(worst, Accuracy.ulpDistance(expected, ExactMath.expRounded(yh, yl)));
         }
         assertThat(worst).isLessThanOrEqualTo(1); // expRounded has no second step: Normalizer.prob does
     }
@@ -104,7 +104,7 @@ class ExactMathTest {
             ExactMath.log(x, 0.0, out);
             worst = Math.max(worst, relativeError(dd(out[0], out[1]), ExactOracle.log(new BigDecimal(x))));
         }
-        System.out.println("log, log1p: worst relative error 2^" + Math.log(worst) / Math.log(2));
+        TestReport.measured("log, log1p, worst relative error", TestReport.powerOfTwo(worst));
         assertThat(worst).isLessThan(0x1p-80);
     }
 }

@@ -42,7 +42,7 @@ class ExactModePropertiesTest {
     void exactlyRoundedAsTheOracle(@ForAll("data") double[] x) {
         ExactOracle.Reference expected = ExactOracle.softmax(x);
         Normalizer normalizer = ExactLogSumExp.of(x).finish();
-        AdversarialCasesTest.Accuracy.measure(normalizer, x, expected).assertExactlyRounded();
+        Accuracy.measure(normalizer, x, expected).assertExactlyRounded();
     }
 
     /** The largest size of the issue (10^5) once per run, for two distributions. */
