@@ -37,6 +37,8 @@ import java.util.Arrays;
  * <p>Special values and accuracy: see {@link Normalizer}. Serialized layout: see
  * {@link LogSumExpAccumulator}. The fold costs about 3x the plain online normalizer
  * ({@link FastLogSumExp}); see README's Performance section for measurements.
+ *
+ * @since 0.1.0
  */
 public final class ExactLogSumExp implements LogSumExpAccumulator {
     static final int BINS = 28;

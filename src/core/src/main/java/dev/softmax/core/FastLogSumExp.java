@@ -16,6 +16,8 @@ package dev.softmax.core;
  * on such a run), and x - m is rounded, which costs up to |x - m| 2^-53
  * relative in prob. The last bits depend on the order of the values and the partitioning. Use
  * {@link ExactLogSumExp} where that matters.
+ *
+ * @since 0.1.0
  */
 public final class FastLogSumExp implements LogSumExpAccumulator {
     private long count;

@@ -39,6 +39,8 @@ package dev.softmax.core;
  * 10-byte varints, the maximum and three full anchors). Reading checks the version, the mode and every field, and throws a
  * {@link SoftmaxException} saying "expected X, actual Y" for anything else; equal states
  * always serialize to equal bytes. Format version 1 stays readable by every later release.
+ *
+ * @since 0.1.0
  */
 public interface LogSumExpAccumulator {
 

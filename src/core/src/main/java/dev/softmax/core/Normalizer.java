@@ -70,6 +70,8 @@ import java.util.Objects;
  *       dropped, and log_prob of the maximum is +0.0 where the true value may round to -0.0:
  *       the one sign a format 1 state cannot give.</li>
  * </ul>
+ *
+ * @since 0.1.0
  */
 public final class Normalizer implements Serializable {
     private static final long serialVersionUID = 1L;

@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>Tests and embedding programs call {@link #run(SparkSession, String...)}, which returns the
  * exit code instead of leaving the JVM.
+ *
+ * @since 0.1.0
  */
 @Command(
         name = "softmax",

@@ -27,6 +27,8 @@ import java.util.regex.Pattern;
  * <p>Leading and trailing blanks are ignored. A parsed number is {@link Double#parseDouble},
  * so it rounds exactly as Java (and Spark's own cast) does and {@code Double.toString} text
  * reads back to the same bits.
+ *
+ * @since 0.1.0
  */
 public final class ValueText {
 

@@ -25,6 +25,8 @@ import scala.runtime.BoxedUnit;
  *
  * Extensions are applied when a session is created: {@code getOrCreate()} on a session that
  * already exists ignores them.
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
 

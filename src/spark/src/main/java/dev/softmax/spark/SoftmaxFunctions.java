@@ -46,6 +46,8 @@ import org.apache.spark.sql.types.DataTypes;
  * A job that wants a summary first calls {@link #normalizers(Dataset, String, SoftmaxOptions)}
  * (one row per group), looks at it, then {@link #applyNormalizers(Dataset, String, Dataset,
  * SoftmaxOptions)}; cache the normalizers to aggregate once.
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxFunctions {
 
