@@ -36,8 +36,8 @@ package dev.softmax.core;
  * </table>
  * A group of one value takes at most 39 bytes in exact mode and 21 in fast mode; the largest
  * exact state takes at most 373 bytes (3 + 10 + 8 + 10 + 3 x (2 + 28 x 4): header, two
- * 10-byte varints, the maximum and three full anchors). Reading checks the version, the mode and every field, and throws a
- * {@link SoftmaxException} saying "expected X, actual Y" for anything else; equal states
+ * 10-byte varints, the maximum and three full anchors). Reading checks the version, the mode
+ * and every field, and throws a {@link SoftmaxException} saying "expected X, actual Y" for anything else; equal states
  * always serialize to equal bytes. Format version 1 stays readable by every later release.
  *
  * @since 0.1.0

@@ -111,7 +111,8 @@ abstract class AccumulatorContractTest {
             assertThat(Double.doubleToLongBits(actual)).isEqualTo(Double.doubleToLongBits(expected));
         } else if (Accuracy.ulpDistance(expected, actual) > tolerance) {
             // near 0 (log_prob of the maximum, -L) only an absolute bound holds in fast mode
-            assertThat(Math.abs(actual - expected)).isLessThanOrEqualTo(tolerance * 0x1p-52 * Math.max(1, Math.abs(expected)));
+            assertThat(Math.abs(actual - expected))
+                    .isLessThanOrEqualTo(tolerance * 0x1p-52 * Math.max(1, Math.abs(expected)));
         }
     }
 }

@@ -32,10 +32,12 @@ class AdversarialCasesTest {
                 named("[0, -40]", () -> new double[] {0, -40}),
                 named("[0.1, -700.3]", () -> new double[] {0.1, -700.3}),
                 named("[MAX, MAX]", () -> new double[] {Double.MAX_VALUE, Double.MAX_VALUE}),
-                named("[-MAX, MAX, 1e308, -1e308]", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 1e308, -1e308}),
+                named("[-MAX, MAX, 1e308, -1e308]",
+                        () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 1e308, -1e308}),
                 named("[1e16, 1e16 + 2]", () -> new double[] {1e16, 1e16 + 2}),
                 named("[5e-324, 0.0, -0.0]", () -> new double[] {5e-324, 0.0, -0.0}),
-                named("subnormals", () -> new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE, -Double.MIN_VALUE, Double.MIN_NORMAL}),
+                named("subnormals", () -> new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE, -Double.MIN_VALUE,
+                        Double.MIN_NORMAL}),
                 named("single value", () -> new double[] {7.5}),
                 named("single -0.0", () -> new double[] {-0.0}),
                 named("ties at the max", () -> ties()),
@@ -56,7 +58,8 @@ class AdversarialCasesTest {
                 named("L with a subnormal low part: [0, -703.964...]", () -> new double[] {0, -703.9646051772952}),
                 named("tiny L two anchors apart: [-355.08..., 336.83...]",
                         () -> new double[] {-355.08311589621877, 336.8306516305153}),
-                named("-inf beside finite values", () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
+                named("-inf beside finite values",
+                        () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
                 named("x - m overflows", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 0.0}));
     }
 

@@ -94,7 +94,8 @@ class CorrectRoundingTest {
         // logsumexp of [0, -1000] is e^-1000 > 0: +0.0
         assertThat(Double.doubleToRawLongBits(ExactLogSumExp.of(0, -1000).finish().logSumExp())).isZero();
         assertThat(Softmax.logSoftmax(1000, 1)).containsExactly(-0.0, -999.0);
-        assertThat(Double.doubleToRawLongBits(Softmax.logSoftmax(1000, 1)[0])).isEqualTo(Double.doubleToRawLongBits(-0.0));
+        assertThat(Double.doubleToRawLongBits(Softmax.logSoftmax(1000, 1)[0]))
+                .isEqualTo(Double.doubleToRawLongBits(-0.0));
     }
 
     /**

@@ -117,7 +117,8 @@ public final class ExactOracle {
     private static final BigInteger[] EXP_FINE_TABLE = new BigInteger[2 * FINE_HALF + 1];
     /** ln 2 in fixed point with 64 guard bits: round(ln2 * 2^(P + 64)), from the 100-digit LN2. */
     private static final int LN2_GUARD_BITS = 64;
-    private static final BigInteger LN2_FIXED = LN2.multiply(new BigDecimal(BigInteger.ONE.shiftLeft(P + LN2_GUARD_BITS)))
+    private static final BigInteger LN2_FIXED = LN2
+            .multiply(new BigDecimal(BigInteger.ONE.shiftLeft(P + LN2_GUARD_BITS)))
             .setScale(0, RoundingMode.HALF_EVEN).unscaledValue();
     private static final BigInteger LN2_HALF_UNIT = BigInteger.ONE.shiftLeft(LN2_GUARD_BITS - 1);
 

@@ -243,7 +243,8 @@ final class ParsedInput implements AutoCloseable {
             if (message.contains("CSV header does not conform to the schema")) {
                 Matcher header = HEADER.matcher(message);
                 String columns = header.find()
-                        ? " names the columns " + header.group(1).strip() + ", the first file's " + header.group(2).strip()
+                        ? " names the columns " + header.group(1).strip() + ", the first file's "
+                                + header.group(2).strip()
                         : " does not name the first file's columns";
                 return "--input: the header of " + (file == null ? "a CSV file" : file) + columns
                         + " (every CSV file must have the same columns in the same order)";

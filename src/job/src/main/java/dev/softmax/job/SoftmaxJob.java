@@ -77,7 +77,8 @@ public final class SoftmaxJob implements Callable<Integer> {
     private String temperature;
 
     @Option(names = "--mode", paramLabel = "exact|fast", defaultValue = "exact",
-            description = "exact: same bits on any partitioning, within 1 ulp; fast: plain doubles (default: ${DEFAULT-VALUE}).")
+            description = "exact: same bits on any partitioning, within 1 ulp; fast: plain doubles "
+                    + "(default: ${DEFAULT-VALUE}).")
     private String mode;
 
     @Option(names = "--input-format", paramLabel = "FORMAT",
@@ -225,7 +226,8 @@ public final class SoftmaxJob implements Callable<Integer> {
             SoftmaxBatch.run(spark, settings, out, err, start);
             return 0;
         }
-        if (master == null && !settings.conf().containsKey("spark.master") && System.getProperty("spark.master") == null) {
+        if (master == null && !settings.conf().containsKey("spark.master")
+                && System.getProperty("spark.master") == null) {
             throw new SoftmaxException("no Spark master: pass --master local[*] (or spark://host:port), or run through"
                     + " spark-submit or jobs/softmax");
         }

@@ -33,7 +33,8 @@ public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExten
     @Override
     public BoxedUnit apply(SparkSessionExtensions extensions) {
         for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
-            extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(), definition.sparkBuilder()));
+            extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(),
+                    definition.sparkBuilder()));
         }
         extensions.injectCheckRule(new AbstractFunction1<SparkSession, Function1<LogicalPlan, BoxedUnit>>() {
             @Override

@@ -12,7 +12,6 @@ import dev.softmax.spark.catalyst.SoftmaxPlan;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
@@ -252,7 +251,8 @@ public final class SoftmaxFunctions {
 
     /** {@code array_softmax} of {@code array / temperature}, in the given mode. */
     public static Column array_softmax(Column array, double temperature, SoftmaxMode mode) {
-        return SoftmaxFunctionRegistry.arrayColumn("array_softmax", "arraySoftmax", DataTypes.createArrayType(DataTypes.DoubleType, true),
+        return SoftmaxFunctionRegistry.arrayColumn("array_softmax", "arraySoftmax",
+                DataTypes.createArrayType(DataTypes.DoubleType, true),
                 array, temperature, mode);
     }
 
@@ -284,7 +284,8 @@ public final class SoftmaxFunctions {
 
     /** {@code array_logsumexp} of {@code array / temperature}, in the given mode. */
     public static Column array_logsumexp(Column array, double temperature, SoftmaxMode mode) {
-        return SoftmaxFunctionRegistry.arrayColumn("array_logsumexp", "arrayLogSumExp", DataTypes.DoubleType, array, temperature, mode);
+        return SoftmaxFunctionRegistry.arrayColumn("array_logsumexp", "arrayLogSumExp", DataTypes.DoubleType, array,
+                temperature, mode);
     }
 
     /** {@code array_logsumexp} of a column by name. */

@@ -57,13 +57,15 @@ class ModesAndAnsiTest {
             Dataset<Row> df = frame(spark, rows, 3, ansi ? 1 : 2);
             df.createOrReplaceTempView("t_ansi");
             Map<String, Normalizer> expected = expectedNormalizers(groups, 0.5, SoftmaxMode.EXACT);
-            List<Row> sql = spark.sql("SELECT g, id, x, softmax(x / 0.5, s) AS prob, log_softmax(x / 0.5, s) AS log_prob "
+            List<Row> sql = spark.sql("SELECT g, id, x, softmax(x / 0.5, s) AS prob, "
+                    + "log_softmax(x / 0.5, s) AS log_prob "
                     + "FROM (SELECT *, softmax_state(x / 0.5) OVER (PARTITION BY g) AS s FROM t_ansi)").collectAsList();
             assertRowsMatchCore(sql, expected, 0.5, rows.size(), "SQL, ANSI " + ansi);
             List<Row> api = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g").temperature(0.5))
                     .select("g", "id", "x", "prob", "log_prob").collectAsList();
             assertRowsMatchCore(api, expected, 0.5, rows.size(), "DataFrame API, ANSI " + ansi);
-            Row arrays = spark.sql("SELECT array_softmax(array(CAST('-Infinity' AS DOUBLE), CAST('-Infinity' AS DOUBLE))), "
+            Row arrays = spark.sql("SELECT "
+                    + "array_softmax(array(CAST('-Infinity' AS DOUBLE), CAST('-Infinity' AS DOUBLE))), "
                     + "array_logsumexp(array()), array_logsumexp(array(1E308, 1E308))").first();
             assertThat(arrays.getList(0)).containsExactly(Double.NaN, Double.NaN);
             assertThat(arrays.getDouble(1)).isEqualTo(Double.NEGATIVE_INFINITY);
