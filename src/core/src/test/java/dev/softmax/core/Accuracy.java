@@ -9,32 +9,21 @@ import java.math.BigDecimal;
 import java.util.stream.DoubleStream;
 
 /**
- * The measured accuracy of a normalizer on one group against {@link ExactOracle}, with the
- * assertions the core's tests make of it; and the metrics those use, {@link #ulpDistance} and
- * {@link #absoluteError}, for any test that compares doubles with exact values.
+ * The measured accuracy of a normalizer on one group against {@link ExactOracle} ({@link #measure}),
+ * with the assertions the core's tests make of it; and the metrics those use, {@link #ulpDistance}
+ * and {@link #absoluteError}, for any test that compares doubles with exact values.
+ *
+ * @param maxProbUlps the largest ulp distance of prob over the group's values
+ * @param maxLogProbUlps the largest ulp distance of log_prob
+ * @param logSumExpUlps the ulp distance of logsumexp
+ * @param zeroSigns outputs that are zero in both but of opposite signs
+ * @param normalizer the normalizer measured
+ * @param logSumExp its logsumexp
+ * @param exactLogSumExp the oracle's exact m + L, null in the non-finite cases
+ * @param logNormalizer the oracle's exact L, null in the non-finite cases
  */
-public final class Accuracy {
-    final long maxProbUlps;
-    final long maxLogProbUlps;
-    final long logSumExpUlps;
-    /** Outputs that are zero in both but of opposite signs. */
-    final long zeroSigns;
-    final Normalizer normalizer;
-    final double logSumExp;
-    final BigDecimal exactLogSumExp;
-    final BigDecimal logNormalizer;
-
-    private Accuracy(long maxProbUlps, long maxLogProbUlps, long logSumExpUlps, long zeroSigns,
-                     Normalizer normalizer, double logSumExp, BigDecimal exactLogSumExp, BigDecimal logNormalizer) {
-        this.maxProbUlps = maxProbUlps;
-        this.maxLogProbUlps = maxLogProbUlps;
-        this.logSumExpUlps = logSumExpUlps;
-        this.zeroSigns = zeroSigns;
-        this.normalizer = normalizer;
-        this.logSumExp = logSumExp;
-        this.exactLogSumExp = exactLogSumExp;
-        this.logNormalizer = logNormalizer;
-    }
+public record Accuracy(long maxProbUlps, long maxLogProbUlps, long logSumExpUlps, long zeroSigns,
+        Normalizer normalizer, double logSumExp, BigDecimal exactLogSumExp, BigDecimal logNormalizer) {
 
     static Accuracy measure(Normalizer normalizer, double[] x, ExactOracle.Reference expected) {
         long prob = 0;
