@@ -113,17 +113,17 @@ final class CorrectRounding {
             ll = 0;
         }
         double s1 = h - lh;
-        double e1 = twoSumError(h, -lh, s1);
+        double e1 = DoubleDouble.twoSumError(h, -lh, s1);
         double a = l - ll;
-        double ae = twoSumError(l, -ll, a);
+        double ae = DoubleDouble.twoSumError(l, -ll, a);
         double b = e1 + a;
-        double be = twoSumError(e1, a, b);
+        double be = DoubleDouble.twoSumError(e1, a, b);
         double c = ae + be; // the exact value is s1 + b + ae + be
         if (tiny) {
             c = -Double.MIN_VALUE; // ae = be = 0 here: c is only the sign of -L
         }
         double r = s1 + b;
-        double res = twoSumError(s1, b, r);
+        double res = DoubleDouble.twoSumError(s1, b, r);
         if (c == 0) {
             return r; // the exact value is s1 + b, which r is rounded from
         }
@@ -136,11 +136,6 @@ final class CorrectRounding {
             return r;
         }
         return Double.NaN;
-    }
-
-    private static double twoSumError(double a, double b, double s) {
-        double bb = s - a;
-        return (a - (s - bb)) + (b - bb);
     }
 
     /** (x - m) - L exactly, with L = lh + ll, or L = {@link #TINY} when tiny is set. */

@@ -12,7 +12,7 @@ import java.math.RoundingMode;
  * operations only ({@code + - *}, {@link Math#fma}, {@link Math#rint}, {@link Math#scalb} and
  * bit manipulation), so every JVM on every CPU computes the same bits. {@link Math#exp} is an
  * intrinsic that may differ between platforms, and {@link StrictMath#exp} returns a single
- * double, which is not accurate enough to round the outputs correctly (DESIGN.md section 4).
+ * double, which is not accurate enough to round the outputs correctly.
  *
  * <p>Tables and constants are computed once, at class initialisation, in {@link BigDecimal}
  * (integer arithmetic, hence deterministic) and split into double-double pairs.
@@ -95,30 +95,29 @@ final class ExactMath {
         int k = (int) kd;
         double a = yh - kd * LN2_256_C1; // exact: k * C1 has <= 53 bits, then Sterbenz
         double b = kd * LN2_256_C2;
-        double be = Math.fma(kd, LN2_256_C2, -b);
-        double th = a - b; // TwoSum(a, -b)
-        double bb = th - a;
-        double tl = (a - (th - bb)) + (-b - bb);
+        double be = DoubleDouble.twoProductError(kd, LN2_256_C2, b);
+        double th = a - b;
+        double tl = DoubleDouble.twoSumError(a, -b, th);
         tl += yl - be - kd * LN2_256_C3;
         // exp(th + tl) = 1 + th + th^2/2 + th^3 P(th) + tl (1 + th), |th| < 2^-9.5: the t^8 term
         // is below 2^-91 and dropped; the t^3 term, rounded once, errs by at most 2^-84
         double sq = th * th;
-        double sqe = Math.fma(th, th, -sq);
+        double sqe = DoubleDouble.twoProductError(th, th, sq);
         // Estrin's scheme: half the dependency chain of Horner's, measured twice as fast here
         double cubic = (sq * th) * ((1.0 / 6 + th * (1.0 / 24))
                 + sq * ((1.0 / 120 + th * (1.0 / 720)) + sq * (1.0 / 5040)));
         double s1 = 1.0 + th;
-        double e1 = (1.0 - s1) + th;
+        double e1 = DoubleDouble.fastTwoSumError(1.0, th, s1);
         double half = 0.5 * sq;
         double s2 = s1 + half;
-        double e2 = (s1 - s2) + half;
+        double e2 = DoubleDouble.fastTwoSumError(s1, half, s2);
         double lo = cubic + (e1 + e2 + 0.5 * sqe + tl + tl * th);
         double eh = s2 + lo;
-        double el = (s2 - eh) + lo;
+        double el = DoubleDouble.fastTwoSumError(s2, lo, eh);
         int j = k & 255;
         double p = eh * POW2_HI[j];
         out[0] = p;
-        out[1] = Math.fma(eh, POW2_HI[j], -p) + (eh * POW2_LO[j] + el * POW2_HI[j]);
+        out[1] = DoubleDouble.twoProductError(eh, POW2_HI[j], p) + (eh * POW2_LO[j] + el * POW2_HI[j]);
         return k >> 8;
     }
 
@@ -137,7 +136,7 @@ final class ExactMath {
         int n = expScaled(yh, 0.0, out); // times 1 + yl: see expScaled
         double lo = out[1] + out[0] * yl;
         double rh = out[0] + lo;
-        double rl = (out[0] - rh) + lo;
+        double rl = DoubleDouble.fastTwoSumError(out[0], lo, rh);
         if (Math.getExponent(rh) + n >= Double.MIN_EXPONENT) {
             return Math.scalb(rh, n); // exact, or overflow to infinity which is the rounding
         }
@@ -161,9 +160,10 @@ final class ExactMath {
             log1pSmall(zh, zl, out);
         } else {
             double sh = 1.0 + zh; // 1 + z as double-double; z >= 2^-7 so log(1 + z) >= 2^-7.1
-            double sl = zh > 1.0 ? ((zh - sh) + 1.0) + zl : ((1.0 - sh) + zh) + zl;
+            double sl = (zh > 1.0 ? DoubleDouble.fastTwoSumError(zh, 1.0, sh)
+                    : DoubleDouble.fastTwoSumError(1.0, zh, sh)) + zl;
             double h = sh + sl;
-            log(h, (sh - h) + sl, out);
+            log(h, DoubleDouble.fastTwoSumError(sh, sl, h), out);
         }
     }
 
@@ -175,7 +175,7 @@ final class ExactMath {
         int j = (int) ((fh - 1.0) * 64);
         double f = 1.0 + j / 64.0;
         double nh = (fh - f) + fl; // fh - f exact (Sterbenz)
-        double nl = ((fh - f) - nh) + fl;
+        double nl = DoubleDouble.fastTwoSumError(fh - f, fl, nh);
         double uh = nh / f; // u = (x/2^e - F) / F in (-2^-52, 1/64): slightly negative when
                             // xh = 2^e and xl < 0, which the odd atanh series handles
         double ul = (Math.fma(-uh, f, nh) + nl) / f;
@@ -184,44 +184,34 @@ final class ExactMath {
         // e ln2 + log F + log1p(u), summed smallest first
         double ah = e * LN2_HI; // exact: e has at most 11 bits
         double al = e * LN2_LO;
-        twoSumInto(LOG1P_HI[j], LOG1P_LO[j] + tail[1], tail[0], out);
-        twoSumInto(ah, al + out[1], out[0], out);
-    }
-
-    private static void twoSumInto(double ah, double low, double bh, double[] out) {
-        double s = ah + bh;
-        double bb = s - ah;
-        double err = (ah - (s - bb)) + (bh - bb);
-        double lo = err + low;
-        double hi = s + lo;
-        out[0] = hi;
-        out[1] = (s - hi) + lo;
+        DoubleDouble.addDouble(LOG1P_HI[j], LOG1P_LO[j] + tail[1], tail[0], out);
+        DoubleDouble.addDouble(ah, al + out[1], out[0], out);
     }
 
     /** log1p for 0 &lt;= z &lt; 2^-6 by 2 atanh(w), w = z / (2 + z) &lt; 2^-7. */
     private static void log1pSmall(double zh, double zl, double[] out) {
         // w = z / (2 + z) in double-double
         double dh = 2.0 + zh;
-        double dl = ((2.0 - dh) + zh) + zl;
+        double dl = DoubleDouble.fastTwoSumError(2.0, zh, dh) + zl;
         double wh = zh / dh;
         double rem = Math.fma(-wh, dh, zh) + zl - wh * dl;
         double wl = rem / dh;
         double t = wh + wl;
-        wl = (wh - t) + wl;
+        wl = DoubleDouble.fastTwoSumError(wh, wl, t);
         wh = t;
         // 2 atanh(w) = 2w + 2 w^3/3 + 2 w^5 (1/5 + w^2/7 + ...)
         double w2 = wh * wh;
-        double w2e = Math.fma(wh, wh, -w2) + 2 * wh * wl;
+        double w2e = DoubleDouble.twoProductError(wh, wh, w2) + 2 * wh * wl;
         double w3 = w2 * wh;
-        double w3e = Math.fma(w2, wh, -w3) + (w2e * wh + w2 * wl); // (w2 + w2e)(wh + wl)
+        double w3e = DoubleDouble.twoProductError(w2, wh, w3) + (w2e * wh + w2 * wl); // (w2 + w2e)(wh + wl)
         double third = w3 / 3;
         double thirdLo = (Math.fma(-third, 3, w3) + w3e) / 3;
         double tail = w3 * w2 * (1.0 / 5 + w2 * (1.0 / 7 + w2 * (1.0 / 9 + w2 * (1.0 / 11 + w2 * (1.0 / 13)))));
         double hi = wh + third;
-        double lo = ((wh - hi) + third) + (wl + thirdLo + tail);
+        double lo = DoubleDouble.fastTwoSumError(wh, third, hi) + (wl + thirdLo + tail);
         double s = hi + lo;
         out[0] = 2 * s;
-        out[1] = 2 * ((hi - s) + lo);
+        out[1] = 2 * DoubleDouble.fastTwoSumError(hi, lo, s);
     }
 
     /**

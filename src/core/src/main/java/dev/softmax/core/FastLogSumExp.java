@@ -12,10 +12,12 @@ package dev.softmax.core;
  * exp(-inf - -inf) = NaN for an all -inf group).
  *
  * <p>Accuracy, documented rather than hidden: every rescale rounds d, so d drifts with the
- * number of rescales (ascending input rescales at every value: DESIGN.md measured d off by
- * 88,000 ulps and prob by 121,000 ulps), and x - m is rounded, which costs up to |x - m| 2^-53
+ * number of rescales (ascending input rescales at every value; FastModeTest measures the drift
+ * on such a run), and x - m is rounded, which costs up to |x - m| 2^-53
  * relative in prob. The last bits depend on the order of the values and the partitioning. Use
  * {@link ExactLogSumExp} where that matters.
+ *
+ * @since 0.1.0
  */
 public final class FastLogSumExp implements LogSumExpAccumulator {
     private long count;
@@ -84,7 +86,7 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     /** The flags after folding x: {@code FINITE}, or the flag of a NaN or an infinity. */
     public static int foldFlags(int flags, double x) {
-        return flags | (Math.abs(x) <= Double.MAX_VALUE ? StateReader.FLAG_FINITE : StateReader.nonFiniteFlag(x));
+        return flags | (Math.abs(x) <= Double.MAX_VALUE ? StateFormat.FLAG_FINITE : StateFormat.nonFiniteFlag(x));
     }
 
     /** d after folding x into (m, d): rescaled to a new maximum, or plus exp(x - m). */
@@ -112,10 +114,10 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     /** d after merging (flags2, m2, d2) into (flags1, m1, d1). */
     public static double mergeSum(int flags1, double max1, double sum1, int flags2, double max2, double sum2) {
-        if ((flags2 & StateReader.FLAG_FINITE) == 0) {
+        if ((flags2 & StateFormat.FLAG_FINITE) == 0) {
             return sum1;
         }
-        if ((flags1 & StateReader.FLAG_FINITE) == 0) {
+        if ((flags1 & StateFormat.FLAG_FINITE) == 0) {
             return sum2;
         }
         double m = Math.max(max1, max2);
@@ -125,10 +127,10 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
     /** The count of the maximum after merging (flags2, m2, c2) into (flags1, m1, c1). */
     public static long mergeMaxCount(int flags1, double max1, long maxCount1, int flags2, double max2,
             long maxCount2) {
-        if ((flags2 & StateReader.FLAG_FINITE) == 0) {
+        if ((flags2 & StateFormat.FLAG_FINITE) == 0) {
             return maxCount1;
         }
-        if ((flags1 & StateReader.FLAG_FINITE) == 0) {
+        if ((flags1 & StateFormat.FLAG_FINITE) == 0) {
             return maxCount2;
         }
         double m = Math.max(max1, max2);
@@ -137,10 +139,10 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     /** m after merging (flags2, m2) into (flags1, m1). */
     public static double mergeMax(int flags1, double max1, int flags2, double max2) {
-        if ((flags2 & StateReader.FLAG_FINITE) == 0) {
+        if ((flags2 & StateFormat.FLAG_FINITE) == 0) {
             return max1;
         }
-        if ((flags1 & StateReader.FLAG_FINITE) == 0) {
+        if ((flags1 & StateFormat.FLAG_FINITE) == 0) {
             return max2;
         }
         return Math.max(max1, max2);
@@ -154,9 +156,9 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
      */
     public static FastLogSumExp restore(long count, int flags, double max, long maxCount, double sum) {
         FastLogSumExp acc = new FastLogSumExp();
-        acc.flags = StateReader.checkFlags(flags);
-        acc.count = StateReader.checkCount(count, flags);
-        if ((flags & StateReader.FLAG_FINITE) != 0) {
+        acc.flags = StateFormat.checkFlags(flags);
+        acc.count = StateFormat.checkCount(count, flags);
+        if ((flags & StateFormat.FLAG_FINITE) != 0) {
             acc.max = max;
             acc.maxCount = maxCount;
             acc.sum = sum;
@@ -167,10 +169,10 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     /** The maximum, its count and the sum, checked against the count (when there is a finite value). */
     private void checkFinite() {
-        if ((flags & StateReader.FLAG_FINITE) != 0
+        if ((flags & StateFormat.FLAG_FINITE) != 0
                 && (!(Math.abs(max) <= Double.MAX_VALUE) || maxCount < 1 || maxCount > count
                         || !(sum >= 1.0) || sum > count)) {
-            throw StateReader.corrupt("expected a finite maximum counted 1 to " + count
+            throw StateFormat.corrupt("expected a finite maximum counted 1 to " + count
                     + " times and a sum in [1, count], actual " + max + ", " + maxCount + ", " + sum);
         }
     }
@@ -182,12 +184,12 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public byte[] toBytes() {
-        StateReader.Writer out = new StateReader.Writer();
-        out.writeByte(StateReader.FORMAT_VERSION);
+        StateFormat.Writer out = new StateFormat.Writer();
+        out.writeByte(StateFormat.FORMAT_VERSION);
         out.writeByte(SoftmaxMode.FAST.code());
         out.writeByte(flags);
         out.writeVarLong(count);
-        if ((flags & StateReader.FLAG_FINITE) != 0) {
+        if ((flags & StateFormat.FLAG_FINITE) != 0) {
             out.writeLong(Double.doubleToRawLongBits(max));
             out.writeVarLong(maxCount);
             out.writeLong(Double.doubleToRawLongBits(sum));
@@ -195,11 +197,11 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
         return out.toByteArray();
     }
 
-    static FastLogSumExp read(StateReader in) {
+    static FastLogSumExp read(StateFormat.Reader in) {
         FastLogSumExp acc = new FastLogSumExp();
         acc.flags = in.readFlags();
         acc.count = in.readCount(acc.flags);
-        if ((acc.flags & StateReader.FLAG_FINITE) != 0) {
+        if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");
             acc.sum = Double.longBitsToDouble(in.readLong("sum"));

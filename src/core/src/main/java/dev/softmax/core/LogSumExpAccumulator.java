@@ -36,9 +36,11 @@ package dev.softmax.core;
  * </table>
  * A group of one value takes at most 39 bytes in exact mode and 21 in fast mode; the largest
  * exact state takes at most 373 bytes (3 + 10 + 8 + 10 + 3 x (2 + 28 x 4): header, two
- * 10-byte varints, the maximum and three full anchors). Reading checks the version, the mode and every field, and throws a
- * {@link SoftmaxException} saying "expected X, actual Y" for anything else; equal states
+ * 10-byte varints, the maximum and three full anchors). Reading checks the version, the mode
+ * and every field, and throws a {@link SoftmaxException} saying "expected X, actual Y" for anything else; equal states
  * always serialize to equal bytes. Format version 1 stays readable by every later release.
+ *
+ * @since 0.1.0
  */
 public interface LogSumExpAccumulator {
 
@@ -89,7 +91,7 @@ public interface LogSumExpAccumulator {
      * @throws SoftmaxException if the bytes are not such a state
      */
     static LogSumExpAccumulator fromBytes(byte[] bytes) {
-        StateReader reader = new StateReader(bytes);
+        StateFormat.Reader reader = new StateFormat.Reader(bytes);
         SoftmaxMode mode = reader.readHeader();
         return mode == SoftmaxMode.EXACT ? ExactLogSumExp.read(reader) : FastLogSumExp.read(reader);
     }
@@ -100,7 +102,7 @@ public interface LogSumExpAccumulator {
      * @throws SoftmaxException if the bytes are not such a state, or of another mode
      */
     static LogSumExpAccumulator fromBytes(byte[] bytes, SoftmaxMode expected) {
-        StateReader reader = new StateReader(bytes);
+        StateFormat.Reader reader = new StateFormat.Reader(bytes);
         SoftmaxMode mode = reader.readHeader();
         if (mode != expected) {
             throw new SoftmaxException("softmax state: expected mode " + expected.id()

@@ -56,8 +56,7 @@ import java.util.Objects;
  * <ul>
  *   <li>logsumexp where m + L cancels (m &lt; 0 and L close to -m, e.g. inputs that are
  *       already log-probabilities) is m + L exactly rounded, which is the true value only to
- *       about 2^-76 L absolutely; the closest a one-pass state can reach (DESIGN.md
- *       section 4).</li>
+ *       about 2^-76 L absolutely; the closest a one-pass state can reach.</li>
  *   <li>Below 2^-969 (a single maximum, every other value more than 670 below it) L is
  *       carried as its high part alone, rounded once from a sum formed without subnormal
  *       steps: a low part would be subnormal and rounded. Outputs are then exactly rounded
@@ -71,6 +70,8 @@ import java.util.Objects;
  *       dropped, and log_prob of the maximum is +0.0 where the true value may round to -0.0:
  *       the one sign a format 1 state cannot give.</li>
  * </ul>
+ *
+ * @since 0.1.0
  */
 public final class Normalizer implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -111,13 +112,13 @@ public final class Normalizer implements Serializable {
     static Normalizer of(SoftmaxMode mode, int flags, long count, double max, long maxCount,
                          double logNormalizerHigh, double logNormalizerLow) {
         Status status;
-        if ((flags & StateReader.FLAG_NAN) != 0) {
+        if ((flags & StateFormat.FLAG_NAN) != 0) {
             status = Status.NAN;
-        } else if ((flags & StateReader.FLAG_POSITIVE_INFINITY) != 0) {
+        } else if ((flags & StateFormat.FLAG_POSITIVE_INFINITY) != 0) {
             status = Status.POSITIVE_INFINITY;
-        } else if ((flags & StateReader.FLAG_FINITE) != 0) {
+        } else if ((flags & StateFormat.FLAG_FINITE) != 0) {
             status = Status.FINITE;
-        } else if ((flags & StateReader.FLAG_NEGATIVE_INFINITY) != 0) {
+        } else if ((flags & StateFormat.FLAG_NEGATIVE_INFINITY) != 0) {
             status = Status.ALL_NEGATIVE_INFINITY;
         } else {
             status = Status.EMPTY;
@@ -169,11 +170,11 @@ public final class Normalizer implements Serializable {
         // m + L_hi + L_lo: TwoSum, then one rounding of s + t. Only t = err + L_lo is rounded,
         // and only when err != 0 (where m + L_hi cancels, err = 0: the one rounding is exact)
         double s = max + logNormalizerHigh;
-        double err = twoSumError(max, logNormalizerHigh, s);
+        double err = DoubleDouble.twoSumError(max, logNormalizerHigh, s);
         double t = err + logNormalizerLow;
         double r = s + t;
         double bound = err == 0 ? 0 : 0x1p-52 * (Math.abs(err) + Math.abs(logNormalizerLow));
-        if (CorrectRounding.isSafe(r, twoSumError(s, t, r), bound)) {
+        if (CorrectRounding.isSafe(r, DoubleDouble.twoSumError(s, t, r), bound)) {
             return r;
         }
         return CorrectRounding.logSumExp(max, logNormalizerHigh, logNormalizerLow);
@@ -208,12 +209,12 @@ public final class Normalizer implements Serializable {
         if (h == Double.POSITIVE_INFINITY) {
             return Double.POSITIVE_INFINITY; // x is not a member: x - m overflowed upwards
         }
-        double l = twoSumError(x, -max, h); // x - m = h + l exactly
+        double l = DoubleDouble.twoSumError(x, -max, h); // x - m = h + l exactly
         double s1 = h - logNormalizerHigh;
-        double e1 = twoSumError(h, -logNormalizerHigh, s1);
+        double e1 = DoubleDouble.twoSumError(h, -logNormalizerHigh, s1);
         double low = e1 + (l - logNormalizerLow);
         double yh = s1 + low;
-        double yl = (s1 - yh) + low;
+        double yl = DoubleDouble.fastTwoSumError(s1, low, yh);
         if (yh < -708) { // exp(-708) > 2^-1022: above, the result is normal
             return probNearUnderflow(x, yh, yl);
         }
@@ -222,7 +223,7 @@ public final class Normalizer implements Serializable {
         // exp(yh + yl) = exp(yh) (1 + yl + yl^2/2 + ...), |yl| <= 2^-43: yl^2/2 < 2^-87 is left out
         double lo = term[1] + term[0] * yl;
         double rh = term[0] + lo;
-        double rl = (term[0] - rh) + lo;
+        double rl = DoubleDouble.fastTwoSumError(term[0], lo, rh);
         // exp(yh) = (term[0] + term[1]) 2^n within 2^-80 (the kernel; measured 2^-82), yh + yl is
         // (x - m) - L within 2^-102 |y| <= 2^-92, and yl^2/2 < 2^-87: 2^-78 rh bounds their sum
         // with a factor 3 to spare
@@ -251,7 +252,7 @@ public final class Normalizer implements Serializable {
         int n = ExactMath.expScaled(yh, 0.0, term);
         double lo = term[1] + term[0] * yl;
         double rh = term[0] + lo;
-        double rl = (term[0] - rh) + lo;
+        double rl = DoubleDouble.fastTwoSumError(term[0], lo, rh);
         double bound = 0x1p-78 * rh;
         if (Math.getExponent(rh) + n >= Double.MIN_EXPONENT) {
             if (CorrectRounding.isSafe(rh, rl, bound)) {
@@ -287,17 +288,17 @@ public final class Normalizer implements Serializable {
         if (Double.isInfinite(h)) {
             return h; // x = -inf, or x - m overflowed: -inf is the correct rounding
         }
-        double l = twoSumError(x, -max, h);
+        double l = DoubleDouble.twoSumError(x, -max, h);
         if (logNormalizerHigh == 0) {
             return logProbOfTinyL(x, h, l);
         }
         double s1 = h - logNormalizerHigh;
-        double e1 = twoSumError(h, -logNormalizerHigh, s1);
+        double e1 = DoubleDouble.twoSumError(h, -logNormalizerHigh, s1);
         double low = e1 + (l - logNormalizerLow);
         double r = s1 + low;
         // |low| <= 1.5 ulp(s1): s1 - r is exact, and low errs by at most 3 2^-53 ulp(s1):
         // within 2^-98 |r| in all
-        if (r == r + ((s1 - r) + low) * CorrectRounding.LOG_PROB_TEST) {
+        if (r == r + DoubleDouble.fastTwoSumError(s1, low, r) * CorrectRounding.LOG_PROB_TEST) {
             return r;
         }
         return logProbUndecided(x, h, l, false);
@@ -316,12 +317,6 @@ public final class Normalizer implements Serializable {
     private double logProbUndecided(double x, double h, double l, boolean tiny) {
         double r = CorrectRounding.logProbOfExpansion(h, l, logNormalizerHigh, logNormalizerLow, tiny);
         return r == r ? r : CorrectRounding.logProb(x, max, logNormalizerHigh, logNormalizerLow, tiny);
-    }
-
-    /** The rounding error of a + b = s (Knuth's TwoSum). */
-    private static double twoSumError(double a, double b, double s) {
-        double bb = s - a;
-        return (a - (s - bb)) + (b - bb);
     }
 
     /**

@@ -10,6 +10,8 @@ package dev.softmax.core;
  * doubles x / T (each quotient rounded once); accuracy is that of {@link Normalizer} for those
  * doubles. Special values follow {@link Normalizer}'s policy; an empty array gives an empty
  * array and logsumexp -inf.
+ *
+ * @since 0.1.0
  */
 public final class Softmax {
     private Softmax() {

@@ -6,6 +6,8 @@ package dev.softmax.core;
 /**
  * The one exception type of spark-softmax: a bad argument, an unknown option, or a state that
  * cannot be read. Messages name what was wrong, the value, and what would be accepted.
+ *
+ * @since 0.1.0
  */
 public class SoftmaxException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;

@@ -17,6 +17,8 @@ import java.util.Locale;
  *       (arXiv 1805.02867) in plain doubles. Faster; its error grows with the data (see its
  *       Javadoc) and its last bits depend on the order of the values.</li>
  * </ul>
+ *
+ * @since 0.1.0
  */
 public enum SoftmaxMode {
     EXACT((byte) 1),

@@ -5,24 +5,24 @@ package dev.softmax.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.function.Supplier;
-import java.util.stream.DoubleStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The adversarial cases of DESIGN.md section 6 and more, in exact mode, against
+ * Adversarial cases (overflow of the naive formula, ties, long sorted runs, subnormals, huge
+ * magnitudes, cancelling logsumexp, anchor boundaries), in exact mode, against
  * {@link ExactOracle} (BigDecimal at 50 digits, each result rounded once to double). prob and
  * log_prob must be the exactly rounded value on every row (0 ulps, and the sign of a zero as the
  * oracle gives it); logsumexp too, except where m + L cancels: there it must be m + L_hi + L_lo
- * exactly rounded, within the documented absolute bound of the truth. Each case prints its
- * measured maxima.
+ * exactly rounded, within the documented absolute bound of the truth. Each case reports its
+ * measured maxima ({@link TestReport}).
  */
 class AdversarialCasesTest {
 
@@ -32,10 +32,12 @@ class AdversarialCasesTest {
                 named("[0, -40]", () -> new double[] {0, -40}),
                 named("[0.1, -700.3]", () -> new double[] {0.1, -700.3}),
                 named("[MAX, MAX]", () -> new double[] {Double.MAX_VALUE, Double.MAX_VALUE}),
-                named("[-MAX, MAX, 1e308, -1e308]", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 1e308, -1e308}),
+                named("[-MAX, MAX, 1e308, -1e308]",
+                        () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 1e308, -1e308}),
                 named("[1e16, 1e16 + 2]", () -> new double[] {1e16, 1e16 + 2}),
                 named("[5e-324, 0.0, -0.0]", () -> new double[] {5e-324, 0.0, -0.0}),
-                named("subnormals", () -> new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE, -Double.MIN_VALUE, Double.MIN_NORMAL}),
+                named("subnormals", () -> new double[] {Double.MIN_VALUE, 2 * Double.MIN_VALUE, -Double.MIN_VALUE,
+                        Double.MIN_NORMAL}),
                 named("single value", () -> new double[] {7.5}),
                 named("single -0.0", () -> new double[] {-0.0}),
                 named("ties at the max", () -> ties()),
@@ -56,7 +58,8 @@ class AdversarialCasesTest {
                 named("L with a subnormal low part: [0, -703.964...]", () -> new double[] {0, -703.9646051772952}),
                 named("tiny L two anchors apart: [-355.08..., 336.83...]",
                         () -> new double[] {-355.08311589621877, 336.8306516305153}),
-                named("-inf beside finite values", () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
+                named("-inf beside finite values",
+                        () -> new double[] {Double.NEGATIVE_INFINITY, 1.5, -2, Double.NEGATIVE_INFINITY}),
                 named("x - m overflows", () -> new double[] {-Double.MAX_VALUE, Double.MAX_VALUE, 0.0}));
     }
 
@@ -66,12 +69,12 @@ class AdversarialCasesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void exactModeIsExactlyRounded(Supplier<double[]> values) {
+    void exactModeIsExactlyRounded(Supplier<double[]> values, TestInfo test) {
         double[] x = values.get();
         ExactOracle.Reference expected = ExactOracle.softmax(x);
         Normalizer normalizer = ExactLogSumExp.of(x).finish();
         Accuracy accuracy = Accuracy.measure(normalizer, x, expected);
-        System.out.println(accuracy);
+        TestReport.measured("exact mode, " + test.getDisplayName(), accuracy);
         accuracy.assertExactlyRounded();
     }
 
@@ -87,108 +90,6 @@ class AdversarialCasesTest {
             assertThat(logProb[i]).isEqualTo(normalizer.logProb(x[i]));
         }
         assertThat(Softmax.logSumExp(x)).isEqualTo(normalizer.logSumExp());
-    }
-
-    /** Measured error of one case against the oracle. */
-    static final class Accuracy {
-        final long maxProbUlps;
-        final long maxLogProbUlps;
-        final long logSumExpUlps;
-        /** Outputs that are zero in both but of opposite signs. */
-        final long zeroSigns;
-        final Normalizer normalizer;
-        final double logSumExp;
-        final BigDecimal exactLogSumExp;
-        final BigDecimal logNormalizer;
-
-        private Accuracy(long maxProbUlps, long maxLogProbUlps, long logSumExpUlps, long zeroSigns,
-                         Normalizer normalizer, double logSumExp, BigDecimal exactLogSumExp, BigDecimal logNormalizer) {
-            this.maxProbUlps = maxProbUlps;
-            this.maxLogProbUlps = maxLogProbUlps;
-            this.logSumExpUlps = logSumExpUlps;
-            this.zeroSigns = zeroSigns;
-            this.normalizer = normalizer;
-            this.logSumExp = logSumExp;
-            this.exactLogSumExp = exactLogSumExp;
-            this.logNormalizer = logNormalizer;
-        }
-
-        static Accuracy measure(Normalizer normalizer, double[] x, ExactOracle.Reference expected) {
-            long prob = 0;
-            long logProb = 0;
-            long zeroSigns = 0;
-            // distinct values only: the same x gives the same output
-            double[] distinct = DoubleStream.of(x).distinct().toArray();
-            for (double v : distinct) {
-                int i = indexOf(x, v);
-                prob = Math.max(prob, ExactOracle.ulpDistance(expected.prob()[i], normalizer.prob(v)));
-                logProb = Math.max(logProb, ExactOracle.ulpDistance(expected.logProb()[i], normalizer.logProb(v)));
-                zeroSigns += oppositeZeros(expected.prob()[i], normalizer.prob(v))
-                        + oppositeZeros(expected.logProb()[i], normalizer.logProb(v));
-            }
-            boolean lseCancels = expected.logNormalizer() != null
-                    && Math.abs(normalizer.logSumExp()) < 0x1p-20 * expected.logNormalizer().doubleValue();
-            if (!lseCancels) {
-                zeroSigns += oppositeZeros(expected.logSumExp(), normalizer.logSumExp());
-            }
-            BigDecimal exactLse = expected.logNormalizer() == null ? null
-                    : new BigDecimal(expected.max()).add(expected.logNormalizer());
-            return new Accuracy(prob, logProb, ExactOracle.ulpDistance(expected.logSumExp(), normalizer.logSumExp()),
-                    zeroSigns, normalizer, normalizer.logSumExp(), exactLse, expected.logNormalizer());
-        }
-
-        /** 1 when both are zeros of opposite signs (ulpDistance counts them equal), else 0. */
-        static int oppositeZeros(double expected, double actual) {
-            return expected == 0 && actual == 0
-                    && Double.doubleToRawLongBits(expected) != Double.doubleToRawLongBits(actual) ? 1 : 0;
-        }
-
-        /** 0 ulps and right zero signs everywhere; logsumexp as {@link #assertLogSumExp}. */
-        void assertExactlyRounded() {
-            assertThat(maxProbUlps).as("prob ulps").isZero();
-            assertThat(maxLogProbUlps).as("log_prob ulps").isZero();
-            assertThat(zeroSigns).as("zeros of the wrong sign").isZero();
-            assertLogSumExp();
-        }
-
-        private static int indexOf(double[] x, double v) {
-            for (int i = 0; i < x.length; i++) {
-                if (Double.doubleToLongBits(x[i]) == Double.doubleToLongBits(v)) {
-                    return i;
-                }
-            }
-            throw new AssertionError();
-        }
-
-        /**
-         * Where m + L cancels, lse is m + L_hi + L_lo exactly rounded, and that is only
-         * absolutely accurate: |error| <= 2^-70 L (the state's sum is the true one to 2^-76).
-         */
-        boolean cancels() {
-            return logNormalizer != null && Math.abs(logSumExp) < 0x1p-20 * logNormalizer.doubleValue();
-        }
-
-        void assertLogSumExp() {
-            if (cancels()) {
-                double bound = 0x1p-70 * logNormalizer.doubleValue();
-                assertThat(ExactOracle.absoluteError(logSumExp, exactLogSumExp))
-                        .as("absolute error of a cancelling logsumexp").isLessThanOrEqualTo(bound);
-                double ofNormalizer = new BigDecimal(normalizer.max()).add(new BigDecimal(normalizer.logNormalizerHigh()))
-                        .add(new BigDecimal(normalizer.logNormalizerLow())).doubleValue();
-                assertThat(Double.doubleToRawLongBits(logSumExp)).as("m + L_hi + L_lo exactly rounded")
-                        .isEqualTo(Double.doubleToRawLongBits(ofNormalizer));
-            } else {
-                assertThat(logSumExpUlps).as("logsumexp ulps").isZero();
-            }
-        }
-
-        @Override
-        public String toString() {
-            return "max ulps: prob " + maxProbUlps + ", log_prob " + maxLogProbUlps + ", logsumexp "
-                    + (cancels() ? "cancels (absolute error " + ExactOracle.absoluteError(logSumExp, exactLogSumExp)
-                    + " = 2^" + Math.round(Math.log(ExactOracle.absoluteError(logSumExp, exactLogSumExp)
-                    / logNormalizer.doubleValue()) / Math.log(2)) + " L)" : logSumExpUlps);
-        }
     }
 
     static double[] ties() {

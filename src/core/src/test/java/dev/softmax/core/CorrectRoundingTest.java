@@ -68,7 +68,7 @@ class CorrectRoundingTest {
             assertThat(actual).as("h %s l %s lh %s ll %s tiny %s", h, l, lh, ll, tiny)
                     .isEqualTo(exact.doubleValue());
         }
-        System.out.println("log_prob middle step: declined " + declined + " of " + trials);
+        TestReport.measured("log_prob middle step, declined", declined + " of " + trials);
         assertThat(declined).isLessThan(trials / 1000);
     }
 
@@ -94,7 +94,8 @@ class CorrectRoundingTest {
         // logsumexp of [0, -1000] is e^-1000 > 0: +0.0
         assertThat(Double.doubleToRawLongBits(ExactLogSumExp.of(0, -1000).finish().logSumExp())).isZero();
         assertThat(Softmax.logSoftmax(1000, 1)).containsExactly(-0.0, -999.0);
-        assertThat(Double.doubleToRawLongBits(Softmax.logSoftmax(1000, 1)[0])).isEqualTo(Double.doubleToRawLongBits(-0.0));
+        assertThat(Double.doubleToRawLongBits(Softmax.logSoftmax(1000, 1)[0]))
+                .isEqualTo(Double.doubleToRawLongBits(-0.0));
     }
 
     /**
@@ -115,7 +116,7 @@ class CorrectRoundingTest {
                 case 2 -> new double[] {-3, -3 + d, -3 + d + 1e-3};
                 default -> new double[] {336.8306516305153, 336.8306516305153 + d}; // two anchors apart
             };
-            AdversarialCasesTest.Accuracy.measure(ExactLogSumExp.of(x).finish(), x, ExactOracle.softmax(x))
+            Accuracy.measure(ExactLogSumExp.of(x).finish(), x, ExactOracle.softmax(x))
                     .assertExactlyRounded();
         }
     }
@@ -171,7 +172,7 @@ class CorrectRoundingTest {
         logProb = CorrectRounding.LOG_PROB_SLOW.sum() - logProb;
         expansion = CorrectRounding.LOG_PROB_EXPANSION.sum() - expansion;
         lse = CorrectRounding.LOG_SUM_EXP_SLOW.sum() - lse;
-        System.out.println("slow paths on " + groups.size() + " groups, " + outputs + " outputs: prob (BigDecimal) "
+        TestReport.measured("slow paths on " + groups.size() + " groups, " + outputs + " outputs", "prob (BigDecimal) "
                 + prob + ", log_prob middle step " + expansion + ", log_prob (BigDecimal) " + logProb
                 + ", logsumexp (BigDecimal) " + lse);
         assertThat(prob + logProb + lse).as("BigDecimal runs").isLessThanOrEqualTo(outputs / 10_000);

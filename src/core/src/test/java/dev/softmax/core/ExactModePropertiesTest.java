@@ -19,10 +19,11 @@ import net.jqwik.api.Provide;
 
 /**
  * Properties of the exact mode on random data from several distributions: exactly rounded
- * (0 ulps from {@link ExactOracle}, zeros of the right sign), and the same bits for random partitionings merged in random tree orders
- * with serialization round trips in between. Sizes and tries are capped so the core suite stays
- * well under two minutes; larger sizes: {@code mvn test -Dtest=ExactModePropertiesTest
- * -Dsoftmax.properties.maxSize=100000 -Djqwik.tries.default=1000}.
+ * (0 ulps from {@link ExactOracle}, zeros of the right sign), and the same bits for random
+ * partitionings merged in random tree orders with serialization round trips in between. Sizes
+ * and tries are capped so the core suite stays well under two minutes; larger sizes:
+ * {@code mvn test -Dtest=ExactModePropertiesTest -Dsoftmax.properties.maxSize=100000
+ * -Djqwik.tries.default=1000}.
  */
 class ExactModePropertiesTest {
     private static final int MAX_SIZE = Integer.getInteger("softmax.properties.maxSize", 3000);
@@ -42,7 +43,7 @@ class ExactModePropertiesTest {
     void exactlyRoundedAsTheOracle(@ForAll("data") double[] x) {
         ExactOracle.Reference expected = ExactOracle.softmax(x);
         Normalizer normalizer = ExactLogSumExp.of(x).finish();
-        AdversarialCasesTest.Accuracy.measure(normalizer, x, expected).assertExactlyRounded();
+        Accuracy.measure(normalizer, x, expected).assertExactlyRounded();
     }
 
     /** The largest size of the issue (10^5) once per run, for two distributions. */
@@ -65,8 +66,10 @@ class ExactModePropertiesTest {
             Normalizer actual = merged.finish();
             assertThat(actual).isEqualTo(expected);
             for (double v : x) {
-                assertThat(Double.doubleToRawLongBits(actual.prob(v))).isEqualTo(Double.doubleToRawLongBits(expected.prob(v)));
-                assertThat(Double.doubleToRawLongBits(actual.logProb(v))).isEqualTo(Double.doubleToRawLongBits(expected.logProb(v)));
+                assertThat(Double.doubleToRawLongBits(actual.prob(v)))
+                        .isEqualTo(Double.doubleToRawLongBits(expected.prob(v)));
+                assertThat(Double.doubleToRawLongBits(actual.logProb(v)))
+                        .isEqualTo(Double.doubleToRawLongBits(expected.logProb(v)));
             }
         }
     }

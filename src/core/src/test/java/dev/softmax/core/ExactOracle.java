@@ -38,8 +38,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>Internal results carry {@value #WORK_DIGITS} significant digits (at least 60 correct);
  *       the public {@link #exp}, {@link #log}, {@link #log1p} round them to {@link #MC}
  *       (50 digits, HALF_EVEN): at least 48 correct digits.</li>
- *   <li><b>softmax</b> ({@link #softmax(double...)}): the non-finite policy of DESIGN.md
- *       section 2, then for finite values {@code m = max}, {@code x - m} exact in BigDecimal,
+ *   <li><b>softmax</b> ({@link #softmax(double...)}): the non-finite policy of
+ *       {@link Normalizer}, then for finite values {@code m = max}, {@code x - m} exact in BigDecimal,
  *       {@code d = c + s} with c the count of values equal to m and s the sum of
  *       {@code exp(x - m)} over the smaller ones, {@code L = log(c) + log1p(s / c)} (full
  *       relative precision when d is close to 1), {@code logProb = (x - m) - L},
@@ -52,7 +52,7 @@ import java.util.concurrent.ConcurrentHashMap;
  *       is therefore the correctly rounded true value unless the true value lies within about
  *       1e-60 (relative) of a midpoint between two doubles.</li>
  *   <li>Exception: logSumExp = m + L where the sum cancels (|m + L| much smaller than |L|) is
- *       exact to about 1e-60 |L| absolutely, not relatively; use {@link #absoluteError} there.</li>
+ *       exact to about 1e-60 |L| absolutely, not relatively; use {@link Accuracy#absoluteError} there.</li>
  * </ul>
  *
  * <p>Speed (2-core test machine, one thread): {@code softmax} of 10^5 distinct random values
@@ -117,7 +117,8 @@ public final class ExactOracle {
     private static final BigInteger[] EXP_FINE_TABLE = new BigInteger[2 * FINE_HALF + 1];
     /** ln 2 in fixed point with 64 guard bits: round(ln2 * 2^(P + 64)), from the 100-digit LN2. */
     private static final int LN2_GUARD_BITS = 64;
-    private static final BigInteger LN2_FIXED = LN2.multiply(new BigDecimal(BigInteger.ONE.shiftLeft(P + LN2_GUARD_BITS)))
+    private static final BigInteger LN2_FIXED = LN2
+            .multiply(new BigDecimal(BigInteger.ONE.shiftLeft(P + LN2_GUARD_BITS)))
             .setScale(0, RoundingMode.HALF_EVEN).unscaledValue();
     private static final BigInteger LN2_HALF_UNIT = BigInteger.ONE.shiftLeft(LN2_GUARD_BITS - 1);
 
@@ -347,7 +348,7 @@ public final class ExactOracle {
 
     /**
      * Exact softmax, log-softmax and logsumexp of x, following the non-finite policy of
-     * DESIGN.md section 2:
+     * {@link Normalizer}:
      * <ul>
      *   <li>any NaN: prob and logProb NaN everywhere, logSumExp NaN;</li>
      *   <li>any +inf, no NaN: prob and logProb NaN everywhere, logSumExp +inf;</li>
@@ -464,57 +465,5 @@ public final class ExactOracle {
         }
         double logSumExp = toDouble(exactMax.add(logNormalizer)); // unrounded, as logProb
         return new Reference(prob, logProb, logSumExp, logNormalizer.round(MC), m);
-    }
-
-    // ------------------------------------------------------------------ comparisons
-
-    /**
-     * Number of representable doubles from expected to actual: 0 if they are equal (0.0 and
-     * -0.0 included) or both NaN; {@link Long#MAX_VALUE} if exactly one is NaN, or if they
-     * differ and one of them is infinite (an infinity is never "close" to a finite value).
-     * Otherwise the distance on the monotone integer line of the bit patterns (sign-magnitude
-     * mapped to two's complement, so that -0.0 and 0.0 coincide), saturated at Long.MAX_VALUE.
-     */
-    public static long ulpDistance(double expected, double actual) {
-        boolean expectedNaN = Double.isNaN(expected);
-        boolean actualNaN = Double.isNaN(actual);
-        if (expectedNaN || actualNaN) {
-            return expectedNaN && actualNaN ? 0 : Long.MAX_VALUE;
-        }
-        if (expected == actual) {
-            return 0;
-        }
-        if (Double.isInfinite(expected) || Double.isInfinite(actual)) {
-            return Long.MAX_VALUE;
-        }
-        long a = orderedBits(expected);
-        long b = orderedBits(actual);
-        // |a|, |b| < 0x7FF0000000000000, so b - a can exceed the long range only just.
-        try {
-            return Math.abs(Math.subtractExact(b, a));
-        } catch (ArithmeticException overflow) {
-            return Long.MAX_VALUE;
-        }
-    }
-
-    /** Monotone map of a double onto the long line: -0.0 and 0.0 both map to 0. */
-    private static long orderedBits(double d) {
-        long bits = Double.doubleToRawLongBits(d);
-        return bits < 0 ? -(bits & Long.MAX_VALUE) : bits;
-    }
-
-    /**
-     * |actual - exact| rounded to a double: the absolute error of a double result, for the
-     * documented absolute bound of logSumExp where m + log d cancels. NaN for a NaN actual,
-     * +inf for an infinite one.
-     */
-    public static double absoluteError(double actual, BigDecimal exact) {
-        if (Double.isNaN(actual)) {
-            return Double.NaN;
-        }
-        if (Double.isInfinite(actual)) {
-            return Double.POSITIVE_INFINITY;
-        }
-        return toDouble(new BigDecimal(actual).subtract(exact).abs());
     }
 }

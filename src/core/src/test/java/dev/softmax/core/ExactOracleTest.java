@@ -3,8 +3,8 @@
  */
 package dev.softmax.core;
 
+import static dev.softmax.core.Accuracy.ulpDistance;
 import static dev.softmax.core.ExactOracle.MC;
-import static dev.softmax.core.ExactOracle.ulpDistance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -27,14 +27,14 @@ import org.junit.jupiter.api.Test;
 class ExactOracleTest {
 
     /** e, 105 digits (OEIS A001113). */
-    private static final BigDecimal E = new BigDecimal(
-            "2.71828182845904523536028747135266249775724709369995957496696762772407663035354759457138217852516642742746");
+    private static final BigDecimal E = new BigDecimal("2.7182818284590452353602874713526624977572470936999595749669676"
+            + "2772407663035354759457138217852516642742746");
     /** ln 2, 111 digits (OEIS A002162). */
-    private static final BigDecimal LN2 = new BigDecimal(
-            "0.693147180559945309417232121458176568075500134360255254120680009493393621969694715605863326996418687542001481021");
+    private static final BigDecimal LN2 = new BigDecimal("0.69314718055994530941723212145817656807550013436025525412068"
+            + "0009493393621969694715605863326996418687542001481021");
     /** ln 10, 111 digits (OEIS A002392). */
-    private static final BigDecimal LN10 = new BigDecimal(
-            "2.30258509299404568401799145468436420760110148862877297603332790096757260967735248023599720508959829834196778404228");
+    private static final BigDecimal LN10 = new BigDecimal("2.3025850929940456840179914546843642076011014886287729760333"
+            + "2790096757260967735248023599720508959829834196778404228");
 
     private static final MathContext DIGITS_110 = new MathContext(110, RoundingMode.HALF_EVEN);
     private static final MathContext DIGITS_60 = new MathContext(60, RoundingMode.HALF_EVEN);
@@ -104,7 +104,8 @@ class ExactOracleTest {
         assertDigits(ExactOracle.exp(BigDecimal.ONE.negate()), BigDecimal.ONE.divide(E, DIGITS_110), 48, "exp(-1)");
         assertDigits(ExactOracle.exp(bd("0.5")), E.sqrt(DIGITS_110), 48, "exp(1/2)");
         assertDigits(ExactOracle.exp(BigDecimal.TEN), E.pow(10, DIGITS_110), 48, "exp(10)");
-        assertDigits(ExactOracle.exp(BigDecimal.valueOf(-300)), BigDecimal.ONE.divide(E.pow(300, DIGITS_110), DIGITS_110), 48, "exp(-300)");
+        assertDigits(ExactOracle.exp(BigDecimal.valueOf(-300)),
+                BigDecimal.ONE.divide(E.pow(300, DIGITS_110), DIGITS_110), 48, "exp(-300)");
         assertDigits(ExactOracle.log(E), BigDecimal.ONE, 48, "log(e)");
         assertThat(ExactOracle.exp(BigDecimal.ZERO)).isEqualByComparingTo(BigDecimal.ONE);
     }
@@ -114,7 +115,8 @@ class ExactOracleTest {
         assertDigits(ExactOracle.log(BigDecimal.TEN), LN10, 48, "log(10)");
         assertDigits(ExactOracle.exp(LN10), BigDecimal.TEN, 48, "exp(ln 10)");
         // Far outside the double range: log(10^-100000) = -100000 ln 10.
-        assertDigits(ExactOracle.log(bd("1E-100000")), LN10.multiply(BigDecimal.valueOf(-100000)), 47, "log(1e-100000)");
+        assertDigits(ExactOracle.log(bd("1E-100000")), LN10.multiply(BigDecimal.valueOf(-100000)), 47,
+                "log(1e-100000)");
         assertDigits(ExactOracle.log(bd("1E+5000")), LN10.multiply(BigDecimal.valueOf(5000)), 48, "log(1e5000)");
     }
 
@@ -156,13 +158,15 @@ class ExactOracleTest {
             assertDigits(ExactOracle.expWork(x), expX, 61, "expWork(" + x + ")");
             assertDigits(ExactOracle.logWork(expX), x, 61, "logWork(exp(" + x + "))");
             BigDecimal tiny = x.movePointLeft(100 + random.nextInt(200));
-            assertDigits(ExactOracle.log1pWork(tiny), tiny.subtract(tiny.multiply(tiny).divide(BigDecimal.valueOf(2))), 61, "log1pWork(" + tiny + ")");
+            assertDigits(ExactOracle.log1pWork(tiny), tiny.subtract(tiny.multiply(tiny).divide(BigDecimal.valueOf(2))),
+                    61, "log1pWork(" + tiny + ")");
         }
     }
 
     @Test
     void expOverTheWholeRange() {
-        String[] arguments = {"-745.1332191019411", "-708.4", "709.782712893384", "800", "-1000", "-12345.678", "-999999.999", "-1000000"};
+        String[] arguments = {"-745.1332191019411", "-708.4", "709.782712893384", "800", "-1000", "-12345.678",
+                "-999999.999", "-1000000"};
         for (String a : arguments) {
             BigDecimal x = bd(a);
             assertDigits(ExactOracle.exp(x), naiveExpLarge(x, 3), 47, "exp(" + a + ")");
@@ -178,18 +182,22 @@ class ExactOracleTest {
         for (int i = 0; i < 100; i++) {
             BigDecimal a = bd((random.nextDouble() * 2 - 1) * 400);
             BigDecimal b = bd((random.nextDouble() * 2 - 1) * 400);
-            assertDigits(ExactOracle.exp(a).multiply(ExactOracle.exp(b)), ExactOracle.exp(a.add(b)), 47, "exp(a) exp(b)");
-            assertDigits(ExactOracle.exp(a).multiply(ExactOracle.exp(a.negate())), BigDecimal.ONE, 48, "exp(a) exp(-a)");
+            assertDigits(ExactOracle.exp(a).multiply(ExactOracle.exp(b)), ExactOracle.exp(a.add(b)), 47,
+                    "exp(a) exp(b)");
+            assertDigits(ExactOracle.exp(a).multiply(ExactOracle.exp(a.negate())), BigDecimal.ONE, 48,
+                    "exp(a) exp(-a)");
         }
     }
 
     @Test
     void powersOfTwoAgree() {
         for (int e : new int[] {-5000, -4097, -1100, 0, 1, 1100, 4097, 5000}) {
-            BigDecimal exact = e >= 0 ? BigDecimal.valueOf(2).pow(e) : BigDecimal.ONE.divide(BigDecimal.valueOf(2).pow(-e));
+            BigDecimal exact = e >= 0 ? BigDecimal.valueOf(2).pow(e)
+                    : BigDecimal.ONE.divide(BigDecimal.valueOf(2).pow(-e));
             assertDigits(ExactOracle.pow2(e), exact, 79, "2^" + e);
         }
-        assertDigits(ExactOracle.pow2(-1_442_921).multiply(ExactOracle.pow2(1_442_921)), BigDecimal.ONE, 78, "2^-n 2^n");
+        assertDigits(ExactOracle.pow2(-1_442_921).multiply(ExactOracle.pow2(1_442_921)), BigDecimal.ONE, 78,
+                "2^-n 2^n");
     }
 
     // ------------------------------------------------------------------ log, log1p
@@ -217,16 +225,19 @@ class ExactOracleTest {
         for (int i = 0; i < 100; i++) {
             BigDecimal y = bd((random.nextDouble() * 2 - 1) * 700);
             assertDigits(ExactOracle.log(ExactOracle.exp(y)), y, 45, "log(exp(" + y + "))");
-            assertDigits(ExactOracle.log(ExactOracle.exp(y.negate())), ExactOracle.log(ExactOracle.exp(y)).negate(), 45, "symmetry");
+            assertDigits(ExactOracle.log(ExactOracle.exp(y.negate())), ExactOracle.log(ExactOracle.exp(y)).negate(), 45,
+                    "symmetry");
         }
-        assertDigits(ExactOracle.log(bd("7")).negate(), ExactOracle.log(BigDecimal.ONE.divide(bd("7"), DIGITS_110)), 48, "log(1/7)");
+        assertDigits(ExactOracle.log(bd("7")).negate(), ExactOracle.log(BigDecimal.ONE.divide(bd("7"), DIGITS_110)), 48,
+                "log(1/7)");
         assertThatThrownBy(() -> ExactOracle.log(BigDecimal.ZERO)).isInstanceOf(ArithmeticException.class);
         assertThatThrownBy(() -> ExactOracle.log(bd("-1"))).isInstanceOf(ArithmeticException.class);
     }
 
     @Test
     void log1pKeepsRelativePrecisionForTinyArguments() {
-        for (String s : new String[] {"1e-300", "-1e-300", "4.9e-324", "1e-20", "-1e-20", "1.5e-10", "-1.5e-10", "3e-7"}) {
+        for (String s : new String[] {"1e-300", "-1e-300", "4.9e-324", "1e-20", "-1e-20", "1.5e-10", "-1.5e-10",
+                "3e-7"}) {
             BigDecimal y = bd(s);
             // y - y^2/2 + y^3/3 - ... to y^8: the tail is below y^9 / 9, relatively < 1e-52.
             BigDecimal series = BigDecimal.ZERO;
@@ -249,7 +260,8 @@ class ExactOracleTest {
             assertDigits(ExactOracle.log1p(y), ExactOracle.log(BigDecimal.ONE.add(y)), 47, "log1p(" + y + ")");
             assertDigits(ExactOracle.exp(ExactOracle.log1p(y)), BigDecimal.ONE.add(y), 47, "exp(log1p(y))");
         }
-        assertDigits(ExactOracle.log1p(bd("-0.999999999999")), LN10.multiply(BigDecimal.valueOf(-12)), 48, "log1p(-1 + 1e-12)");
+        assertDigits(ExactOracle.log1p(bd("-0.999999999999")), LN10.multiply(BigDecimal.valueOf(-12)), 48,
+                "log1p(-1 + 1e-12)");
     }
 
     // ------------------------------------------------------------------ rounding to double
@@ -279,7 +291,8 @@ class ExactOracleTest {
             assertBits(ExactOracle.toDouble(middle.negate().add(tiny)), -a, "negative, below the midpoint of " + a);
             // A 64-digit approximation, as the oracle produces them, against the parser.
             BigDecimal approximation = lower.add(gap.multiply(bd(random.nextDouble()))).round(new MathContext(64));
-            assertBits(ExactOracle.toDouble(approximation), Double.parseDouble(approximation.toString()), "parse " + approximation);
+            assertBits(ExactOracle.toDouble(approximation), Double.parseDouble(approximation.toString()),
+                    "parse " + approximation);
         }
         BigDecimal maxGap = bd(Double.MAX_VALUE).subtract(bd(Math.nextDown(Double.MAX_VALUE)));
         BigDecimal overflow = bd(Double.MAX_VALUE).add(maxGap.divide(BigDecimal.valueOf(2)));
@@ -287,7 +300,8 @@ class ExactOracleTest {
         assertBits(ExactOracle.toDouble(overflow), Double.POSITIVE_INFINITY, "overflow threshold");
         BigDecimal halfMin = bd(Double.MIN_VALUE).divide(BigDecimal.valueOf(2));
         assertBits(ExactOracle.toDouble(halfMin), 0.0, "2^-1075 ties to 0");
-        assertBits(ExactOracle.toDouble(halfMin.add(halfMin.movePointLeft(60))), Double.MIN_VALUE, "just above 2^-1075");
+        assertBits(ExactOracle.toDouble(halfMin.add(halfMin.movePointLeft(60))), Double.MIN_VALUE,
+                "just above 2^-1075");
     }
 
     // ------------------------------------------------------------------ softmax: published cases
@@ -299,7 +313,8 @@ class ExactOracleTest {
         assertBits(r.prob()[0], 1.0, "prob[0]");
         BigDecimal e40 = naiveExp(bd(-40));
         assertDigits(r.logNormalizer(), ExactOracle.log1p(e40), 48, "L");
-        assertBits(r.prob()[1], Double.parseDouble(e40.divide(BigDecimal.ONE.add(e40), DIGITS_60).toString()), "prob[1]");
+        assertBits(r.prob()[1], Double.parseDouble(e40.divide(BigDecimal.ONE.add(e40), DIGITS_60).toString()),
+                "prob[1]");
         assertBits(r.logProb()[1], -40.0, "logProb[1]");
         assertBits(r.logSumExp(), 4.248354255291589e-18, "logSumExp");
     }
@@ -379,13 +394,15 @@ class ExactOracleTest {
 
     @Test
     void nonFiniteValuesFollowThePolicy() {
-        ExactOracle.Reference allNegativeInfinity = ExactOracle.softmax(Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY);
+        ExactOracle.Reference allNegativeInfinity = ExactOracle.softmax(Double.NEGATIVE_INFINITY,
+                Double.NEGATIVE_INFINITY);
         assertThat(allNegativeInfinity.prob()).containsOnly(Double.NaN);
         assertThat(allNegativeInfinity.logProb()).containsOnly(Double.NaN);
         assertBits(allNegativeInfinity.logSumExp(), Double.NEGATIVE_INFINITY, "all -inf: logSumExp");
         assertThat(allNegativeInfinity.logNormalizer()).isNull();
 
-        ExactOracle.Reference positiveInfinity = ExactOracle.softmax(Double.POSITIVE_INFINITY, 0, Double.NEGATIVE_INFINITY);
+        ExactOracle.Reference positiveInfinity = ExactOracle.softmax(Double.POSITIVE_INFINITY, 0,
+                Double.NEGATIVE_INFINITY);
         assertThat(positiveInfinity.prob()).hasSize(3).containsOnly(Double.NaN);
         assertThat(positiveInfinity.logProb()).hasSize(3).containsOnly(Double.NaN);
         assertBits(positiveInfinity.logSumExp(), Double.POSITIVE_INFINITY, "+inf: logSumExp");
@@ -405,7 +422,8 @@ class ExactOracleTest {
         assertThat(empty.logProb()).isEmpty();
         assertBits(empty.logSumExp(), Double.NEGATIVE_INFINITY, "empty: logSumExp");
 
-        ExactOracle.Reference withNegativeInfinity = ExactOracle.softmax(Double.NEGATIVE_INFINITY, 0, 1, Double.NEGATIVE_INFINITY);
+        ExactOracle.Reference withNegativeInfinity = ExactOracle.softmax(Double.NEGATIVE_INFINITY, 0, 1,
+                Double.NEGATIVE_INFINITY);
         ExactOracle.Reference withoutIt = ExactOracle.softmax(0, 1);
         assertBits(withNegativeInfinity.prob()[0], 0.0, "-inf: prob");
         assertBits(withNegativeInfinity.logProb()[3], Double.NEGATIVE_INFINITY, "-inf: logProb");
@@ -517,8 +535,8 @@ class ExactOracleTest {
         BigDecimal exact = LN2.add(bd(m));
         assertBits(r.logSumExp(), exact.doubleValue(), "logSumExp");
         assertThat(r.logSumExp()).isBetween(2.3e-17, 2.4e-17);
-        assertThat(ExactOracle.absoluteError(r.logSumExp(), r.logSumExpExact())).isLessThan(1e-32);
-        assertThat(ExactOracle.absoluteError(r.logSumExp(), exact)).isLessThan(1e-32);
+        assertThat(Accuracy.absoluteError(r.logSumExp(), r.logSumExpExact())).isLessThan(1e-32);
+        assertThat(Accuracy.absoluteError(r.logSumExp(), exact)).isLessThan(1e-32);
     }
 
     // ------------------------------------------------------------------ softmax: size
@@ -530,7 +548,7 @@ class ExactOracleTest {
         x[0] = 0.0;
         long start = System.nanoTime();
         ExactOracle.Reference r = ExactOracle.softmax(x);
-        double seconds = (System.nanoTime() - start) / 1e9;
+        String time = TestReport.secondsSince(start);
         BigDecimal small = naiveExp(bd(-36));
         BigDecimal s = small.multiply(BigDecimal.valueOf(1 << 20));
         BigDecimal d = BigDecimal.ONE.add(s);
@@ -541,7 +559,7 @@ class ExactOracleTest {
         assertBits(r.logProb()[0], logD.negate().doubleValue(), "logProb[0]");
         assertBits(r.logProb()[5], bd(-36).subtract(logD).doubleValue(), "logProb[5]");
         assertBits(r.logSumExp(), logD.doubleValue(), "logSumExp");
-        System.out.printf("ExactOracle: [0] + 2^20 x [-36] in %.3f s%n", seconds);
+        TestReport.measured("ExactOracle, [0] + 2^20 x [-36]", time);
     }
 
     @Test
@@ -553,8 +571,7 @@ class ExactOracleTest {
         }
         long start = System.nanoTime();
         ExactOracle.Reference r = ExactOracle.softmax(x);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        System.out.printf("ExactOracle: 10^5 distinct values in %.3f s%n", seconds);
+        TestReport.measured("ExactOracle, 10^5 distinct values", TestReport.secondsSince(start));
         // Each prob is within half an ulp of the truth, so the sum is within 2^-53 sum p = 2^-53.
         BigDecimal sum = BigDecimal.ZERO;
         for (double p : r.prob()) {
@@ -573,7 +590,8 @@ class ExactOracleTest {
     void mathExpAndLogAreWithinOneUlp() {
         Random random = new Random(37);
         for (int i = 0; i < 300; i++) {
-            double x = i < 20 ? -708.0 - random.nextDouble() * 37 : random.nextDouble() * 1454 - 745; // subnormal results too
+            double x = i < 20 ? -708.0 - random.nextDouble() * 37
+                    : random.nextDouble() * 1454 - 745; // subnormal results too
             long distance = ulpDistance(ExactOracle.exp(bd(x)).doubleValue(), Math.exp(x));
             assertThat(distance).as("Math.exp(%s)", x).isLessThanOrEqualTo(1);
         }
@@ -585,53 +603,5 @@ class ExactOracleTest {
             long distance = ulpDistance(ExactOracle.log(bd(x)).doubleValue(), Math.log(x));
             assertThat(distance).as("Math.log(%s)", x).isLessThanOrEqualTo(1);
         }
-    }
-
-    // ------------------------------------------------------------------ ulpDistance, absoluteError
-
-    @Test
-    void ulpDistanceCountsRepresentableDoubles() {
-        assertThat(ulpDistance(1.0, 1.0)).isZero();
-        assertThat(ulpDistance(1.0, Math.nextUp(1.0))).isEqualTo(1);
-        assertThat(ulpDistance(Math.nextDown(1.0), Math.nextUp(1.0))).isEqualTo(2);
-        assertThat(ulpDistance(1.0, 2.0)).isEqualTo(1L << 52);
-        assertThat(ulpDistance(0.0, -0.0)).isZero();
-        assertThat(ulpDistance(-0.0, 0.0)).isZero();
-        assertThat(ulpDistance(0.0, Double.MIN_VALUE)).isEqualTo(1);
-        assertThat(ulpDistance(-0.0, Double.MIN_VALUE)).isEqualTo(1);
-        assertThat(ulpDistance(-Double.MIN_VALUE, Double.MIN_VALUE)).isEqualTo(2);
-        assertThat(ulpDistance(Double.MIN_NORMAL, Math.nextDown(Double.MIN_NORMAL))).isEqualTo(1);
-        assertThat(ulpDistance(-1.0, 1.0)).isEqualTo(2 * 0x3ff0000000000000L);
-        assertThat(ulpDistance(Math.nextDown(Double.MAX_VALUE), Double.MAX_VALUE)).isEqualTo(1);
-        assertThat(ulpDistance(-Double.MAX_VALUE, Double.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
-        assertThat(ulpDistance(Double.NaN, Double.NaN)).isZero();
-        assertThat(ulpDistance(Double.NaN, Double.longBitsToDouble(0x7ff0000000000001L))).isZero();
-        assertThat(ulpDistance(Double.NaN, 1.0)).isEqualTo(Long.MAX_VALUE);
-        assertThat(ulpDistance(1.0, Double.NaN)).isEqualTo(Long.MAX_VALUE);
-        assertThat(ulpDistance(Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY)).isZero();
-        assertThat(ulpDistance(Double.NEGATIVE_INFINITY, Double.NEGATIVE_INFINITY)).isZero();
-        assertThat(ulpDistance(Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY)).isEqualTo(Long.MAX_VALUE);
-        assertThat(ulpDistance(Double.POSITIVE_INFINITY, Double.MAX_VALUE)).isEqualTo(Long.MAX_VALUE);
-        assertThat(ulpDistance(-Double.MAX_VALUE, Double.NEGATIVE_INFINITY)).isEqualTo(Long.MAX_VALUE);
-        assertThat(ulpDistance(Double.NaN, Double.POSITIVE_INFINITY)).isEqualTo(Long.MAX_VALUE);
-        Random random = new Random(41);
-        for (int i = 0; i < 1000; i++) {
-            double a = Double.longBitsToDouble(random.nextLong());
-            double b = Double.longBitsToDouble(random.nextLong());
-            assertThat(ulpDistance(a, b)).isEqualTo(ulpDistance(b, a)).isNotNegative();
-            if (Double.isFinite(a) && Double.isFinite(b) && Math.signum(a) == Math.signum(b)) {
-                long bitsDistance = Math.abs(Double.doubleToRawLongBits(a) - Double.doubleToRawLongBits(b));
-                assertThat(ulpDistance(a, b)).isEqualTo(bitsDistance);
-            }
-        }
-    }
-
-    @Test
-    void absoluteErrorOfADouble() {
-        assertThat(ExactOracle.absoluteError(1.0, bd("1.1"))).isEqualTo(bd("1.1").subtract(BigDecimal.ONE).doubleValue());
-        assertThat(ExactOracle.absoluteError(-1e-20, BigDecimal.ZERO)).isEqualTo(1e-20);
-        assertThat(ExactOracle.absoluteError(0.1, bd(0.1))).isZero();
-        assertThat(ExactOracle.absoluteError(Double.NaN, BigDecimal.ONE)).isNaN();
-        assertThat(ExactOracle.absoluteError(Double.NEGATIVE_INFINITY, BigDecimal.ONE)).isEqualTo(Double.POSITIVE_INFINITY);
     }
 }

@@ -98,7 +98,7 @@ class NearTieCasesTest {
         assertThat(Double.doubleToRawLongBits(actual)).as("bits of %s, oracle %s", actual, oracle)
                 .isEqualTo(Double.doubleToRawLongBits(oracle));
         // every output of the case, not just the near tie, and the array functions
-        AdversarialCasesTest.Accuracy.measure(normalizer, x, expected).assertExactlyRounded();
+        Accuracy.measure(normalizer, x, expected).assertExactlyRounded();
         assertThat(rawBits(Softmax.softmax(x))).isEqualTo(rawBits(expected.prob()));
         assertThat(rawBits(Softmax.logSoftmax(x))).isEqualTo(rawBits(expected.logProb()));
     }

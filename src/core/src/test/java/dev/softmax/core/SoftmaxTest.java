@@ -23,10 +23,10 @@ class SoftmaxTest {
         double[] prob = Softmax.softmax(x, t, SoftmaxMode.EXACT);
         double[] logProb = Softmax.logSoftmax(x, t, SoftmaxMode.EXACT);
         for (int i = 0; i < x.length; i++) {
-            assertThat(ExactOracle.ulpDistance(expected.prob()[i], prob[i])).isZero();
-            assertThat(ExactOracle.ulpDistance(expected.logProb()[i], logProb[i])).isZero();
+            assertThat(Accuracy.ulpDistance(expected.prob()[i], prob[i])).isZero();
+            assertThat(Accuracy.ulpDistance(expected.logProb()[i], logProb[i])).isZero();
         }
-        assertThat(ExactOracle.ulpDistance(expected.logSumExp(), Softmax.logSumExp(x, t, SoftmaxMode.EXACT)))
+        assertThat(Accuracy.ulpDistance(expected.logSumExp(), Softmax.logSumExp(x, t, SoftmaxMode.EXACT)))
                 .isZero();
     }
 
@@ -64,7 +64,7 @@ class SoftmaxTest {
         double sum = 0;
         for (int i = 0; i < x.length; i++) {
             sum += prob[i];
-            assertThat(ExactOracle.ulpDistance(Math.exp(logProb[i]), prob[i])).isLessThanOrEqualTo(4);
+            assertThat(Accuracy.ulpDistance(Math.exp(logProb[i]), prob[i])).isLessThanOrEqualTo(4);
         }
         assertThat(sum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-15));
     }

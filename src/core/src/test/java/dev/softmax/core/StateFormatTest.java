@@ -25,7 +25,8 @@ class StateFormatTest {
      */
     @ParameterizedTest
     @CsvSource({
-        "exact, 010103053ff8000000000000020b047fb8d40061a4432d1945486f000000090204b80000001a48fb345d1d655b000154c50000, 1.5 -2.0 1.5 -700.25 -Infinity",
+        "exact, 010103053ff8000000000000020b047fb8d40061a4432d1945486f000000090204b8"
+                + "0000001a48fb345d1d655b000154c50000, 1.5 -2.0 1.5 -700.25 -Infinity",
         "exact, 010101014008000000000000010b04bdfc6000b105f2d415e5bf6f0000001400000000, 3.0",
         "exact, 01010000, ''",
         "exact, 01010d034000000000000000010b04e8eee000376b730c63992e350000000700000000, NaN 2.0 Infinity",
@@ -108,7 +109,8 @@ class StateFormatTest {
             HEX.parseHex("01010100"), // finite flag with count 0
             HEX.parseHex("01010101" + "7ff0000000000000" + "01" + "0000" + "0000" + "0000"), // infinite max
             HEX.parseHex("01010101" + "4008000000000000" + "01" + "0000" + "0000" + "0000"), // no term for the max
-            HEX.parseHex("01010101" + "4008000000000000" + "01" + "1a05" + "0000000100000001000000010000000100000001" + "0000" + "0000"),
+            HEX.parseHex("01010101" + "4008000000000000" + "01" + "1a05"
+                    + "0000000100000001000000010000000100000001" + "0000" + "0000"),
         };
         for (byte[] bytes : foreign) {
             assertThatThrownBy(() -> LogSumExpAccumulator.fromBytes(bytes))

@@ -62,8 +62,8 @@ class ClusterBadInputIT {
         Path in = dir.resolve("in");
         dev.softmax.spark.SharedSpark.root().range(0, 40_000, 1, 4)
                 .select(functions.expr("concat('g', pmod(id, 50))").as("g"),
-                        functions.expr("CASE WHEN id = 12345 THEN " + MARKED + "D ELSE (pmod(id, 1000) - 500) / 7.0 END")
-                                .as("x"))
+                        functions.expr("CASE WHEN id = 12345 THEN " + MARKED
+                                + "D ELSE (pmod(id, 1000) - 500) / 7.0 END").as("x"))
                 .write().option("compression", compressed ? "snappy" : "none").parquet(in.toString());
         try (Stream<Path> files = Files.list(in)) {
             for (Path file : files.filter(f -> f.getFileName().toString().startsWith(".")).toList()) {
@@ -114,7 +114,8 @@ class ClusterBadInputIT {
         for (Path file : parquetFiles(in)) {
             byte[] bytes = Files.readAllBytes(file);
             // ISO-8859-1 maps each byte to one char, so the string index is the byte index
-            int at = new String(bytes, StandardCharsets.ISO_8859_1).indexOf(new String(marked, StandardCharsets.ISO_8859_1));
+            int at = new String(bytes, StandardCharsets.ISO_8859_1)
+                    .indexOf(new String(marked, StandardCharsets.ISO_8859_1));
             if (at >= 0) {
                 bytes[at + 3] ^= 0x10;
                 Files.write(file, bytes);
@@ -261,8 +262,8 @@ class ClusterBadInputIT {
             victim = file;
         }
         Path out = dir.resolve("out");
-        SparkApp app = cluster.submitLight("bad-deleted-file", ClusterData.GENERATED_CONF, List.of("--input", in.toString(),
-                "--value-column", "x", "--group-by", "g", "--output", out.toString()));
+        SparkApp app = cluster.submitLight("bad-deleted-file", ClusterData.GENERATED_CONF, List.of(
+                "--input", in.toString(), "--value-column", "x", "--group-by", "g", "--output", out.toString()));
 
         SparkApp.Stage reading = app.awaitStage("the stage reading the 16 files", Duration.ofMinutes(3),
                 stage -> stage.isActive() && stage.tasks() == 16);

@@ -128,13 +128,15 @@ final class ClusterData {
     /** The clean cluster run's time, or "not measured in this run" (a test run alone). */
     static String cleanSeconds(Table table) {
         Double seconds = CLEAN_SECONDS.get(table);
-        return seconds == null ? "clean run not measured in this suite run" : String.format("clean run %.1f s", seconds);
+        return seconds == null ? "clean run not measured in this suite run"
+                : String.format("clean run %.1f s", seconds);
     }
 
     /**
      * A generated table (Parquet, {@value #FILES} files of the test JVM's local session, from
      * hashes of the row number: the same rows on every run), written on first use and reused
-     * while target/ holds it (with the same definition, kept in a file _DEFINITION beside it). 2,000 hashed groups {@code g0000..g1999}, one group
+     * while target/ holds it (with the same definition, kept in a file _DEFINITION beside it).
+     * 2,000 hashed groups {@code g0000..g1999}, one group
      * {@code hot} with a tenth of all rows (in every file, so its partial states merge across
      * tasks), a few rows with a null key, a group of -inf only; values over [-20, 20),
      * [-700, 700), [0, 0.001), down to -1e300, small integers (ties), one NaN, one +inf, some

@@ -88,7 +88,8 @@ class ClusterFaultsIT {
     void workerKilledTheJobFinishesOnTheOther(StandaloneCluster cluster) {
         ClusterData.Reference local = ClusterData.reference(ClusterData.Table.FAULTS);
         Path out = ClusterData.outputRoot("fault-worker").resolve("grouped");
-        SparkApp app = cluster.submit("fault-worker", ClusterData.GENERATED_CONF, ClusterData.generatedArgs(ClusterData.Table.FAULTS, out));
+        SparkApp app = cluster.submit("fault-worker", ClusterData.GENERATED_CONF,
+                ClusterData.generatedArgs(ClusterData.Table.FAULTS, out));
 
         SparkApp.Stage hit = app.awaitStage("the aggregate stage midway", STAGE_TIMEOUT, AGGREGATE_STAGE);
         long killedAt = System.nanoTime();
@@ -120,7 +121,8 @@ class ClusterFaultsIT {
         ClusterData.runLocal(ClusterData.sampleArgs(out));
         Map<String, String> before = Outputs.snapshot(out);
 
-        SparkApp app = cluster.submit("fault-driver", ClusterData.GENERATED_CONF, ClusterData.generatedArgs(ClusterData.Table.FAULTS, out));
+        SparkApp app = cluster.submit("fault-driver", ClusterData.GENERATED_CONF,
+                ClusterData.generatedArgs(ClusterData.Table.FAULTS, out));
         SparkApp.Stage hit = app.awaitStage("the write stage midway", STAGE_TIMEOUT, WRITE_STAGE);
         String appId = app.appId();
         app.kill9();

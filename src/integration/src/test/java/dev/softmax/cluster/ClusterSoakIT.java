@@ -148,7 +148,8 @@ class ClusterSoakIT {
             Usage after = end.get(d);
             String what = names.get(d) + " after " + APPLICATIONS + " applications vs after " + WARM_UP;
             assertThat(after.threads()).as(what + ": threads").isLessThanOrEqualTo(before.threads() + THREAD_SLACK);
-            assertThat(after.openFiles()).as(what + ": open files").isLessThanOrEqualTo(before.openFiles() + FILE_SLACK);
+            assertThat(after.openFiles()).as(what + ": open files")
+                    .isLessThanOrEqualTo(before.openFiles() + FILE_SLACK);
             assertThat(after.heapKb()).as(what + ": heap KiB after a full GC")
                     .isLessThanOrEqualTo(before.heapKb() + HEAP_SLACK_KB);
             assertThat(after.metaspaceKb()).as(what + ": metaspace KiB")

@@ -24,7 +24,8 @@ public final class Poll {
      * @param state describes what was last seen, for the failure message
      * @throws AssertionError after {@code timeout}, naming {@code what} and the last state
      */
-    public static <T> T until(String what, Duration timeout, Duration interval, Supplier<T> probe, Supplier<String> state) {
+    public static <T> T until(String what, Duration timeout, Duration interval, Supplier<T> probe,
+            Supplier<String> state) {
         long deadline = System.nanoTime() + timeout.toNanos();
         RuntimeException lastError = null;
         while (true) {

@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
 final class SparkApp {
 
     static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
-    private static final Pattern UI = Pattern.compile("Started \\S*ServerConnector@\\S*\\{[^}]*\\}\\{([0-9.]+:[0-9]+)\\}");
+    private static final Pattern UI =
+            Pattern.compile("Started \\S*ServerConnector@\\S*\\{[^}]*\\}\\{([0-9.]+:[0-9]+)\\}");
 
     private final String name;
     private final Process process;

@@ -31,8 +31,8 @@ import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
- * A real Spark standalone cluster on 127.0.0.1, started from the Maven jars (DESIGN.md section
- * 5): one Master and two Workers ({@code --cores 1 --memory 1g}), each its own JVM, plus the
+ * A real Spark standalone cluster on 127.0.0.1, started from the Maven jars (no Spark
+ * download): one Master and two Workers ({@code --cores 1 --memory 1g}), each its own JVM, plus the
  * drivers the tests submit to it, each its own JVM too.
  *
  * <p>The SPARK_HOME is a folder under target/cluster with {@code jars/} linking every jar of

@@ -101,7 +101,8 @@ public final class ChildJvm {
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 Processes.killTree(process.toHandle(), Duration.ZERO);
-                throw new AssertionError(name + ": still running after " + timeout.toSeconds() + " s, killed; stderr ends:\n"
+                throw new AssertionError(name + ": still running after " + timeout.toSeconds()
+                        + " s, killed; stderr ends:\n"
                         + lastLines(stderr(), 40));
             }
         } catch (InterruptedException e) {

@@ -105,7 +105,8 @@ public final class StreamingAggregationMain {
         for (int i = 0; i < MODES.size(); i++) {
             String mode = MODES.get(i);
             VoidFunction2<Dataset<Row>, Long> sink = (batch, batchId) -> {
-                batch.write().mode("overwrite").parquet(output.resolve(mode).resolve(String.format("batch-%05d", batchId)).toString());
+                batch.write().mode("overwrite")
+                        .parquet(output.resolve(mode).resolve(String.format("batch-%05d", batchId)).toString());
                 if (mode.equals("update") && batchId == hangBatch) {
                     Files.createFile(control.resolve("hanging-" + mode + "-" + batchId));
                     TimeUnit.MINUTES.sleep(10);

@@ -70,8 +70,8 @@ class ConnectIT {
                             "--conf", "spark.sql.shuffle.partitions=4",
                             "--class", "org.apache.spark.sql.connect.service.SparkConnectServer", "spark-internal"));
             try {
-                Poll.untilTrue("the Spark Connect server to listen on " + ItEnvironment.HOST + ":" + port, START_TIMEOUT,
-                        Duration.ofMillis(200), () -> {
+                Poll.untilTrue("the Spark Connect server to listen on " + ItEnvironment.HOST + ":" + port,
+                        START_TIMEOUT, Duration.ofMillis(200), () -> {
                             if (!child.isAlive()) {
                                 throw new Poll.Abort("the server exited; stderr ends:\n"
                                         + ChildJvm.lastLines(child.stderr(), 40));

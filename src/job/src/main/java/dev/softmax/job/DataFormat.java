@@ -7,7 +7,9 @@ import dev.softmax.core.SoftmaxException;
 import java.util.Locale;
 import java.util.Map;
 
-/** The table formats the job reads and writes, with the names Spark's readers use. */
+/** The table formats the job reads and writes, with the names Spark's readers use. *
+ * @since 0.1.0
+ */
 public enum DataFormat {
     CSV("csv"),
     PARQUET("parquet"),

@@ -60,7 +60,8 @@ final class JobSummary {
                 + (empty > 0 ? "; " + empty + " with only null values" : ""));
         line(text, "rows written", counts.goodRows() + " (" + String.join(", ", settings.outputColumns()) + " added)");
         line(text, "output", output + " (" + outputFormat + ")");
-        line(text, "mode", settings.mode().name().toLowerCase(Locale.ROOT) + ", temperature " + formatNumber(settings.temperature()));
+        line(text, "mode", settings.mode().name().toLowerCase(Locale.ROOT) + ", temperature "
+                + formatNumber(settings.temperature()));
         line(text, "time", String.format(Locale.ROOT, "%.1f s", seconds));
         return text.toString();
     }

@@ -40,7 +40,7 @@ import org.apache.spark.storage.StorageLevel;
  *
  * <p>CSV is read with every column as text (so ids such as {@code 007} come back untouched)
  * in Spark's PERMISSIVE mode with a corrupt-record column, which holds the raw text of a
- * malformed line (DESIGN.md section 5: FAILFAST names the file but not the line). JSON gets
+ * malformed line (Spark's FAILFAST mode would name the file but not the line). JSON gets
  * the same corrupt-record column. The value column: numeric types are cast to double; any
  * other type is read as text by {@link ValueText}. A row is bad if its line is malformed or
  * its value is not blank and does not parse.
@@ -243,7 +243,8 @@ final class ParsedInput implements AutoCloseable {
             if (message.contains("CSV header does not conform to the schema")) {
                 Matcher header = HEADER.matcher(message);
                 String columns = header.find()
-                        ? " names the columns " + header.group(1).strip() + ", the first file's " + header.group(2).strip()
+                        ? " names the columns " + header.group(1).strip() + ", the first file's "
+                                + header.group(2).strip()
                         : " does not name the first file's columns";
                 return "--input: the header of " + (file == null ? "a CSV file" : file) + columns
                         + " (every CSV file must have the same columns in the same order)";

@@ -30,6 +30,8 @@ import picocli.CommandLine.Spec;
  *
  * <p>Tests and embedding programs call {@link #run(SparkSession, String...)}, which returns the
  * exit code instead of leaving the JVM.
+ *
+ * @since 0.1.0
  */
 @Command(
         name = "softmax",
@@ -224,7 +226,8 @@ public final class SoftmaxJob implements Callable<Integer> {
             SoftmaxBatch.run(spark, settings, out, err, start);
             return 0;
         }
-        if (master == null && !settings.conf().containsKey("spark.master") && System.getProperty("spark.master") == null) {
+        if (master == null && !settings.conf().containsKey("spark.master")
+                && System.getProperty("spark.master") == null) {
             throw new SoftmaxException("no Spark master: pass --master local[*] (or spark://host:port), or run through"
                     + " spark-submit or jobs/softmax");
         }

@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
  *   <li>Any case of {@code nan}, {@code inf}, {@code infinity}, each with an optional sign:
  *       {@code NaN}, {@code -Inf}, {@code +Inf}, {@code Infinity}, {@code nan}, {@code -inf}.
  *       Spark's CSV reader alone turns {@code nan}, {@code inf} and {@code +Inf} into null
- *       (DESIGN.md section 5), which would hide a NaN or +inf group.
+ *       (besides Java's own spellings it accepts only its {@code nanValue},
+ *       {@code positiveInf} and {@code negativeInf} options, by default {@code NaN},
+ *       {@code Inf} and {@code -Inf}), which would hide a NaN or +inf group.
  *   <li>Anything else (e.g. {@code abc}, {@code 1,5}, {@code 0x1p3}, {@code 1d}) does not
  *       parse: the row is a bad row.
  * </ul>
@@ -25,6 +27,8 @@ import java.util.regex.Pattern;
  * <p>Leading and trailing blanks are ignored. A parsed number is {@link Double#parseDouble},
  * so it rounds exactly as Java (and Spark's own cast) does and {@code Double.toString} text
  * reads back to the same bits.
+ *
+ * @since 0.1.0
  */
 public final class ValueText {
 

@@ -72,14 +72,16 @@ class BadInputTest {
     void missingValueColumnListsTheColumns() {
         assertThat(JobRunner.run("--input", scores().toString(), "--value-column", "logit", "--output", output())
                 .badInputLine())
-                .isEqualTo("softmax: --value-column: the input has no column 'logit'; its columns: query_id, doc_id, score");
+                .isEqualTo("softmax: --value-column: the input has no column 'logit'; "
+                        + "its columns: query_id, doc_id, score");
     }
 
     @Test
     void missingGroupColumnListsTheColumns() {
         assertThat(JobRunner.run("--input", scores().toString(), "--value-column", "score", "--group-by",
                 "query_id,session", "--output", output()).badInputLine())
-                .isEqualTo("softmax: --group-by: the input has no column 'session'; its columns: query_id, doc_id, score");
+                .isEqualTo("softmax: --group-by: the input has no column 'session'; "
+                        + "its columns: query_id, doc_id, score");
     }
 
     @Test
@@ -144,7 +146,8 @@ class BadInputTest {
 
         List<Map<String, String>> bad = JobRunner.readCsv(dir.resolve("bad"));
         assertThat(bad).hasSize(2);
-        Map<String, String> notANumber = bad.stream().filter(r -> "d2".equals(r.get("doc_id"))).findFirst().orElseThrow();
+        Map<String, String> notANumber = bad.stream().filter(r -> "d2".equals(r.get("doc_id"))).findFirst()
+                .orElseThrow();
         assertThat(notANumber).containsEntry("score", "abc")
                 .containsEntry(ParsedInput.BAD_ROW_REASON, "value is not a number")
                 .containsEntry(ParsedInput.BAD_ROW_FILE, file.toUri().toString())
@@ -200,7 +203,8 @@ class BadInputTest {
         String input = scores().toString();
         JobRunner.run("--input", input, "--value-column", "score", "--output", output()).succeeded();
         assertThat(JobRunner.run("--input", input, "--value-column", "score", "--output", output()).badInputLine())
-                .isEqualTo("softmax: --output: file:" + dir.resolve("out") + " already exists; pass --overwrite to replace it");
+                .isEqualTo("softmax: --output: file:" + dir.resolve("out")
+                        + " already exists; pass --overwrite to replace it");
         JobRunner.run("--input", input, "--value-column", "score", "--group-by", "query_id", "--output", output(),
                 "--overwrite").succeeded();
         assertThat(JobRunner.readCsv(dir.resolve("out"))).filteredOn(r -> r.get("query_id").equals("q2"))

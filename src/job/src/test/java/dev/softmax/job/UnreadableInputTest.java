@@ -81,7 +81,8 @@ class UnreadableInputTest {
         byte[] bytes = Files.readAllBytes(file);
         byte[] marked = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putDouble(MARKED).array();
         // ISO-8859-1 maps each byte to one char, so the string index is the byte index
-        int at = new String(bytes, StandardCharsets.ISO_8859_1).indexOf(new String(marked, StandardCharsets.ISO_8859_1));
+        int at = new String(bytes, StandardCharsets.ISO_8859_1)
+                .indexOf(new String(marked, StandardCharsets.ISO_8859_1));
         assertThat(at).as("the marked value in the file").isPositive();
         bytes[at + 3] ^= 0x10; // still a finite double, a different one
         Files.write(file, bytes);

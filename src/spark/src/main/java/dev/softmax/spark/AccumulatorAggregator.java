@@ -23,6 +23,8 @@ import org.apache.spark.sql.expressions.Aggregator;
  *
  * @param <IN> the input type (a value or a stored state)
  * @param <OUT> the result type
+ *
+ * @since 0.1.0
  */
 public abstract class AccumulatorAggregator<IN, OUT>
         extends Aggregator<IN, LogSumExpAccumulator, OUT> {

@@ -12,6 +12,8 @@ import org.apache.spark.sql.Encoders;
 /**
  * {@code logsumexp(x)}: log of the sum of exp(x) over the non-null values; NULL (as Spark's
  * {@code sum}) when there is none. Special values: {@link dev.softmax.core.Normalizer}.
+ *
+ * @since 0.1.0
  */
 public final class LogSumExpAggregator extends ValueAggregator<Double> {
     private static final long serialVersionUID = 1L;

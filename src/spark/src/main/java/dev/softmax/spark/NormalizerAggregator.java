@@ -13,6 +13,8 @@ import org.apache.spark.sql.Row;
  * The finished normalizer of a group as a struct ({@link NormalizerColumns#SCHEMA}), never
  * NULL: a group without a non-null value has status {@code EMPTY}. The finish runs once per
  * group here, so the per-row stage reads plain fields and never decodes a state.
+ *
+ * @since 0.1.0
  */
 public final class NormalizerAggregator extends ValueAggregator<Row> {
     private static final long serialVersionUID = 1L;

@@ -38,6 +38,8 @@ import org.apache.spark.sql.types.StructType;
  *       from exactly these bits, so keep them (the pair 0, 4.9E-324 marks a positive log d
  *       below 2^-1075; see {@link dev.softmax.core.Normalizer})</td></tr>
  * </table>
+ *
+ * @since 0.1.0
  */
 public final class NormalizerColumns {
     public static final String MODE = "mode";

@@ -25,13 +25,16 @@ import scala.runtime.BoxedUnit;
  *
  * Extensions are applied when a session is created: {@code getOrCreate()} on a session that
  * already exists ignores them.
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
 
     @Override
     public BoxedUnit apply(SparkSessionExtensions extensions) {
         for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
-            extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(), definition.sparkBuilder()));
+            extensions.injectFunction(new Tuple3<>(definition.identifier(), definition.info(),
+                    definition.sparkBuilder()));
         }
         extensions.injectCheckRule(new AbstractFunction1<SparkSession, Function1<LogicalPlan, BoxedUnit>>() {
             @Override

@@ -12,7 +12,6 @@ import dev.softmax.spark.catalyst.SoftmaxPlan;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
 /**
@@ -46,6 +45,8 @@ import org.apache.spark.sql.types.DataTypes;
  * A job that wants a summary first calls {@link #normalizers(Dataset, String, SoftmaxOptions)}
  * (one row per group), looks at it, then {@link #applyNormalizers(Dataset, String, Dataset,
  * SoftmaxOptions)}; cache the normalizers to aggregate once.
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxFunctions {
 
@@ -250,7 +251,8 @@ public final class SoftmaxFunctions {
 
     /** {@code array_softmax} of {@code array / temperature}, in the given mode. */
     public static Column array_softmax(Column array, double temperature, SoftmaxMode mode) {
-        return SoftmaxFunctionRegistry.arrayColumn("array_softmax", "arraySoftmax", DataTypes.createArrayType(DataTypes.DoubleType, true),
+        return SoftmaxFunctionRegistry.arrayColumn("array_softmax", "arraySoftmax",
+                DataTypes.createArrayType(DataTypes.DoubleType, true),
                 array, temperature, mode);
     }
 
@@ -282,7 +284,8 @@ public final class SoftmaxFunctions {
 
     /** {@code array_logsumexp} of {@code array / temperature}, in the given mode. */
     public static Column array_logsumexp(Column array, double temperature, SoftmaxMode mode) {
-        return SoftmaxFunctionRegistry.arrayColumn("array_logsumexp", "arrayLogSumExp", DataTypes.DoubleType, array, temperature, mode);
+        return SoftmaxFunctionRegistry.arrayColumn("array_logsumexp", "arrayLogSumExp", DataTypes.DoubleType, array,
+                temperature, mode);
     }
 
     /** {@code array_logsumexp} of a column by name. */

@@ -33,6 +33,8 @@ import java.util.Objects;
  *   <tr><td>{@link #logProbColumn}</td><td>{@code log_prob} ({@code null}: leave it out)</td></tr>
  *   <tr><td>{@link #broadcastThreshold}</td><td>10 MiB</td></tr>
  * </table>
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxOptions implements Serializable {
     private static final long serialVersionUID = 1L;

@@ -14,6 +14,8 @@ import org.apache.spark.sql.Encoders;
  * ({@link LogSumExpAccumulator#toBytes()}); NULL when there is none. The bytes record the
  * mode and the format; they can be stored and merged later with
  * {@link SoftmaxStateMergeAggregator}, with the same bits as one pass in the exact mode.
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxStateAggregator extends ValueAggregator<byte[]> {
     private static final long serialVersionUID = 1L;

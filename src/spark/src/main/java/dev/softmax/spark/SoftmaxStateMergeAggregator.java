@@ -15,6 +15,8 @@ import org.apache.spark.sql.Encoders;
  * through {@link LogSumExpAccumulator#fromBytes(byte[], SoftmaxMode)}: corrupt bytes, a state
  * of another mode or of an unknown format raise the core's
  * {@link dev.softmax.core.SoftmaxException} ("expected X, actual Y").
+ *
+ * @since 0.1.0
  */
 public final class SoftmaxStateMergeAggregator extends AccumulatorAggregator<byte[], byte[]> {
     private static final long serialVersionUID = 1L;

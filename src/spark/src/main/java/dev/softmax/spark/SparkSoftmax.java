@@ -25,6 +25,8 @@ import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
  * server), use {@code --conf spark.sql.extensions=dev.softmax.spark.SoftmaxExtensions}.
  * Each Spark line has its own artifact ({@code spark-softmax-spark-LINE_SCALA}): use the one of
  * the Spark that runs it.
+ *
+ * @since 0.1.0
  */
 public final class SparkSoftmax {
 

@@ -12,6 +12,8 @@ import dev.softmax.core.SoftmaxMode;
  * {@code x / temperature} (the quotient rounded once, as the core's {@link Softmax} does).
  *
  * @param <OUT> the result type
+ *
+ * @since 0.1.0
  */
 public abstract class ValueAggregator<OUT> extends AccumulatorAggregator<Double, OUT> {
     private static final long serialVersionUID = 1L;

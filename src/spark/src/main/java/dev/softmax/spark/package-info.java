@@ -14,9 +14,12 @@
  *   <li>the typed {@code Aggregator}s ({@link dev.softmax.spark.LogSumExpAggregator},
  *       {@link dev.softmax.spark.SoftmaxStateAggregator},
  *       {@link dev.softmax.spark.SoftmaxStateMergeAggregator},
- *       {@link dev.softmax.spark.NormalizerAggregator}) and the columns of a stored normalizer
- *       ({@link dev.softmax.spark.NormalizerColumns}).</li>
+ *       {@link dev.softmax.spark.NormalizerAggregator}), their bases
+ *       ({@link dev.softmax.spark.AccumulatorAggregator}, {@link dev.softmax.spark.ValueAggregator}),
+ *       and the columns of a stored normalizer ({@link dev.softmax.spark.NormalizerColumns}).</li>
  * </ul>
+ * The same sources are built once per supported Spark line (one artifact each); the API is the
+ * same on every line.
  * Everything under {@code dev.softmax.spark.catalyst} is internal: Catalyst expressions, the
  * plan builder and the per-Spark-line shims, which change without notice.
  */

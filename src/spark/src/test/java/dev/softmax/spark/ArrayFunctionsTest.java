@@ -95,7 +95,8 @@ class ArrayFunctionsTest {
                     j++;
                 }
             }
-            assertSameBits(row.getDouble(3), Softmax.logSumExp(x, temperature, SoftmaxMode.EXACT), where + " logsumexp");
+            assertSameBits(row.getDouble(3), Softmax.logSumExp(x, temperature, SoftmaxMode.EXACT),
+                    where + " logsumexp");
         }
     }
 

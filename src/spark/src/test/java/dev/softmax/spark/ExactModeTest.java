@@ -75,10 +75,12 @@ class ExactModeTest {
         assertRowsMatchCore(sql, expected, 1.0, rows.size(), "SQL window, " + partitions + " partitions");
 
         List<Row> joined = spark.sql(JOIN_SQL).collectAsList();
-        assertRowsMatchCore(joined, expected, 1.0, rows.size(), "SQL join of normalizers, " + partitions + " partitions");
+        assertRowsMatchCore(joined, expected, 1.0, rows.size(),
+                "SQL join of normalizers, " + partitions + " partitions");
 
         assertAggregatesMatchCore(spark.sql("SELECT g, logsumexp(x) AS lse, softmax_state(x) AS s, "
-                + "logsumexp_of_state(softmax_state(x)) AS lse_of_state FROM t GROUP BY g").collectAsList(), "SQL GROUP BY");
+                + "logsumexp_of_state(softmax_state(x)) AS lse_of_state FROM t GROUP BY g").collectAsList(),
+                "SQL GROUP BY");
         assertAggregatesMatchCore(df.groupBy("g").agg(
                 SoftmaxFunctions.logsumexp("x").as("lse"),
                 SoftmaxFunctions.softmax_state(col("x")).as("s"),
@@ -152,7 +154,8 @@ class ExactModeTest {
             List<Row> data = SparkTestSupport.rows(one);
             Map<String, Normalizer> global = globalExpectation(one);
             Dataset<Row> df = frame(spark, data, 3, name.hashCode());
-            List<Row> api = SoftmaxFunctions.softmax(df, "x").select("g", "id", "x", "prob", "log_prob").collectAsList();
+            List<Row> api = SoftmaxFunctions.softmax(df, "x").select("g", "id", "x", "prob", "log_prob")
+                    .collectAsList();
             assertRowsMatchCore(api, global, 1.0, data.size(), "global DataFrame API, '" + name + "'");
             df.createOrReplaceTempView("t_special");
             List<Row> sql = spark.sql("SELECT g, id, x, softmax(x, s) AS prob, log_softmax(x, s) AS log_prob "
@@ -168,13 +171,16 @@ class ExactModeTest {
         df.createOrReplaceTempView("t_temperature");
         Map<String, Normalizer> scaled = expectedNormalizers(groups, temperature, SoftmaxMode.EXACT);
 
-        List<Row> api = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g").temperature(temperature))
+        List<Row> api = SoftmaxFunctions.softmax(df, "x",
+                        SoftmaxOptions.defaults().groupBy("g").temperature(temperature))
                 .select("g", "id", "x", "prob", "log_prob").collectAsList();
         assertRowsMatchCore(api, scaled, temperature, rows.size(), "DataFrame API, T = " + temperature);
 
         String t = Double.toString(temperature);
-        List<Row> sql = spark.sql("SELECT g, id, x, softmax(x / " + t + ", s) AS prob, log_softmax(x / " + t + ", s) AS log_prob "
-                + "FROM (SELECT *, softmax_state(x / " + t + ") OVER (PARTITION BY g) AS s FROM t_temperature)").collectAsList();
+        List<Row> sql = spark.sql("SELECT g, id, x, softmax(x / " + t + ", s) AS prob, "
+                + "log_softmax(x / " + t + ", s) AS log_prob "
+                + "FROM (SELECT *, softmax_state(x / " + t + ") OVER (PARTITION BY g) AS s FROM t_temperature)")
+                .collectAsList();
         assertRowsMatchCore(sql, scaled, temperature, rows.size(), "SQL, T = " + temperature);
     }
 
@@ -183,7 +189,8 @@ class ExactModeTest {
         Dataset<Row> empty = frame(spark, List.of(), 2, 1);
         empty.createOrReplaceTempView("t_empty");
         assertThat(SoftmaxFunctions.softmax(empty, "x").collectAsList()).isEmpty();
-        assertThat(SoftmaxFunctions.softmax(empty, "x", SoftmaxOptions.defaults().groupBy("g")).collectAsList()).isEmpty();
+        assertThat(SoftmaxFunctions.softmax(empty, "x", SoftmaxOptions.defaults().groupBy("g")).collectAsList())
+                .isEmpty();
         assertThat(SoftmaxFunctions.softmax(empty, "x").columns())
                 .containsExactly("g", "id", "day", "x", "prob", "log_prob");
 

@@ -105,7 +105,8 @@ class PlanShapeTest {
         assertNoWindow(nodes);
         assertThat(modes(aggregates(nodes))).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
         assertThat(nodes).as("shuffle join: %s", nodes).anyMatch(n -> n.plan instanceof SortMergeJoinExec);
-        assertThat(nodes).noneMatch(n -> n.plan instanceof BroadcastHashJoinExec || n.plan instanceof BroadcastExchangeExec);
+        assertThat(nodes)
+                .noneMatch(n -> n.plan instanceof BroadcastHashJoinExec || n.plan instanceof BroadcastExchangeExec);
         assertNoSinglePartitionExchange(nodes);
     }
 
@@ -119,7 +120,8 @@ class PlanShapeTest {
             String small = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g"))
                     .queryExecution().executedPlan().toString();
             assertThat(small).contains("BroadcastHashJoin");
-            String zero = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(0))
+            String zero = SoftmaxFunctions.softmax(df, "x",
+                            SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(0))
                     .queryExecution().executedPlan().toString();
             assertThat(zero).doesNotContain("BroadcastHashJoin").contains("SortMergeJoin");
         } finally {

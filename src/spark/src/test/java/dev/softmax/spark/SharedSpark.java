@@ -7,7 +7,7 @@ import java.io.File;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The one local SparkSession of the test JVM (one SparkContext per JVM, DESIGN.md section 5):
+ * The one local SparkSession of the test JVM (Spark allows one SparkContext per JVM):
  * created on first use, stopped by a shutdown hook. Each test class takes its own
  * {@link #newSession()} (own conf, temp views and functions; shared SparkContext). The job's
  * tests use it too: {@code SoftmaxJob.run(SharedSpark.root(), ...)} works in a new session of it.

@@ -11,8 +11,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The groups every Spark test runs, each named for what it holds: the special values of
- * DESIGN.md section 2, the adversarial cases of section 6 and a skewed group. A value is a
+ * The groups every Spark test runs, each named for what it holds: the special values (null,
+ * NaN, +-inf, -0.0, subnormals), adversarial cases (values that overflow the naive formula,
+ * deep underflow, +-MAX_VALUE, one value far above the rest, many binades, a long ascending
+ * run) and a skewed group. A value is a
  * {@code Double}; {@code null} is a null row. The expected outputs are never written here: the
  * tests compute them with the core on the same values (exact mode: the same bits).
  */

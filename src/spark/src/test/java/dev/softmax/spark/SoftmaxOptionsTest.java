@@ -75,7 +75,8 @@ class SoftmaxOptionsTest {
         assertThatThrownBy(() -> SoftmaxFunctions.softmax(df, "x",
                         SoftmaxOptions.defaults().probColumn(null).logProbColumn(null)))
                 .isInstanceOf(SoftmaxException.class).hasMessageContaining("probColumn and logProbColumn");
-        assertThatThrownBy(() -> SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().probColumn("p").logProbColumn("p")))
+        assertThatThrownBy(() -> SoftmaxFunctions.softmax(df, "x",
+                        SoftmaxOptions.defaults().probColumn("p").logProbColumn("p")))
                 .isInstanceOf(SoftmaxException.class).hasMessageContaining("must differ");
         Dataset<Row> notNormalizers = df.select("g", "x");
         assertThatThrownBy(() -> SoftmaxFunctions.applyNormalizers(df, "x", notNormalizers,

@@ -58,8 +58,9 @@ class SqlFunctionsTest {
 
     @Test
     void everyFunctionIsRegistered() {
-        assertThat(names()).containsExactly("logsumexp", "softmax_state", "softmax_state_merge", "softmax_normalizer", "softmax",
-                "log_softmax", "logsumexp_of_state", "array_softmax", "array_log_softmax", "array_logsumexp");
+        assertThat(names()).containsExactly("logsumexp", "softmax_state", "softmax_state_merge",
+                "softmax_normalizer", "softmax", "log_softmax", "logsumexp_of_state", "array_softmax",
+                "array_log_softmax", "array_logsumexp");
         for (String name : names()) {
             assertThat(spark.catalog().functionExists(name)).as(name).isTrue();
         }
@@ -176,8 +177,9 @@ class SqlFunctionsTest {
     void aggregatesWorkOverWindows() {
         List<Row> mismatches = spark.sql("SELECT a.g FROM (SELECT g, logsumexp(x) AS lse FROM t GROUP BY g) a "
                 + "JOIN (SELECT DISTINCT g, logsumexp(x) OVER (PARTITION BY g) AS lse FROM t) w ON w.g <=> a.g "
-                + "JOIN (SELECT DISTINCT g, logsumexp_of_state(softmax_state_merge(s) OVER (PARTITION BY g)) AS lse FROM "
-                + "(SELECT DISTINCT g, id % 2, softmax_state(x) OVER (PARTITION BY g, id % 2) AS s FROM t)) m ON m.g <=> a.g "
+                + "JOIN (SELECT DISTINCT g, logsumexp_of_state(softmax_state_merge(s) OVER (PARTITION BY g)) AS lse "
+                + "FROM (SELECT DISTINCT g, id % 2, softmax_state(x) OVER (PARTITION BY g, id % 2) AS s FROM t)) m "
+                + "ON m.g <=> a.g "
                 + "WHERE NOT (w.lse <=> a.lse) OR NOT (m.lse <=> a.lse)").collectAsList();
         assertThat(mismatches).as("groups whose window aggregates differ from GROUP BY").isEmpty();
     }
@@ -213,7 +215,8 @@ class SqlFunctionsTest {
                 .hasMessageContaining("Parameter 1 (x)").hasMessageContaining("NUMERIC").hasMessageContaining("STRING");
         assertThatThrownBy(() -> spark.sql("SELECT softmax(x, x) FROM t"))
                 .isInstanceOf(AnalysisException.class)
-                .hasMessageContaining("`softmax`").hasMessageContaining("Parameter 2 (state)").hasMessageContaining("BINARY");
+                .hasMessageContaining("`softmax`").hasMessageContaining("Parameter 2 (state)")
+                .hasMessageContaining("BINARY");
         assertThatThrownBy(() -> spark.sql("SELECT softmax(x, named_struct('max', x)) FROM t"))
                 .isInstanceOf(AnalysisException.class)
                 .hasMessageContaining("`softmax`").hasMessageContaining("Parameter 2 (state)")
@@ -252,9 +255,11 @@ class SqlFunctionsTest {
                 new org.apache.spark.sql.types.StructType().add("s", org.apache.spark.sql.types.DataTypes.BinaryType))
                 .createOrReplaceTempView("fast_states");
         assertThatThrownBy(() -> spark.sql("SELECT logsumexp_of_state(s) FROM fast_states").collect())
-                .satisfies(e -> assertThat(rootSoftmaxException(e)).hasMessageContaining("expected mode exact, actual fast"));
+                .satisfies(e -> assertThat(rootSoftmaxException(e))
+                        .hasMessageContaining("expected mode exact, actual fast"));
         assertThatThrownBy(() -> spark.sql("SELECT softmax_state_merge(s) FROM fast_states").collect())
-                .satisfies(e -> assertThat(rootSoftmaxException(e)).hasMessageContaining("expected mode exact, actual fast"));
+                .satisfies(e -> assertThat(rootSoftmaxException(e))
+                        .hasMessageContaining("expected mode exact, actual fast"));
 
         spark.conf().set(SoftmaxFunctionRegistry.MODE_CONF, "approximate");
         // Spark's INVALID_CONF_VALUE.OUT_OF_RANGE_OF_OPTIONS where the line has it (4.1 on), else the
@@ -270,7 +275,8 @@ class SqlFunctionsTest {
     void corruptOrForeignBytesGiveTheProjectsError() {
         spark.createDataFrame(List.of(
                         org.apache.spark.sql.RowFactory.create(1.0, (Object) new byte[] {1}),
-                        org.apache.spark.sql.RowFactory.create(2.0, (Object) new byte[] {(byte) 0xDE, (byte) 0xAD, (byte) 0xBE, (byte) 0xEF}),
+                        org.apache.spark.sql.RowFactory.create(2.0,
+                                (Object) new byte[] {(byte) 0xDE, (byte) 0xAD, (byte) 0xBE, (byte) 0xEF}),
                         org.apache.spark.sql.RowFactory.create(3.0, (Object) new byte[0])),
                 new org.apache.spark.sql.types.StructType()
                         .add("x", org.apache.spark.sql.types.DataTypes.DoubleType)

@@ -23,7 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Costs of the numeric core, in ns per element over 10^6 standard-normal doubles (the bare
  * {@code Math.exp} sum loop is the baseline of the same run), and per combine and per finish.
- * Run: {@code mvn -Pjmh test-compile exec:exec} (see README, Performance).
+ * Run with the {@code jmh} profile of {@code src/benchmarks/pom.xml}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

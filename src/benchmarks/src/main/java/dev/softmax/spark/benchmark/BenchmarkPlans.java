@@ -140,8 +140,10 @@ final class BenchmarkPlans {
                                 df -> df.agg(log(sum(exp(col("x")))))),
                         new Plan("builtin-2-pass", "builtin max, then sum(exp(x - max))", Kind.BUILTIN,
                                 BenchmarkPlans::twoPassLogSumExp),
-                        new Plan("udaf-floor", "Aggregator log(sum(exp(x))) via udaf (unsafe; the udaf floor)", Kind.BUILTIN,
-                                df -> df.agg(functions.udaf(new SumExpAggregator(), Encoders.DOUBLE()).apply(col("x")))),
+                        new Plan("udaf-floor", "Aggregator log(sum(exp(x))) via udaf (unsafe; the udaf floor)",
+                                Kind.BUILTIN,
+                                df -> df.agg(functions.udaf(new SumExpAggregator(), Encoders.DOUBLE())
+                                        .apply(col("x")))),
                         new Plan("logsumexp-exact", "logsumexp(x) exact", Kind.PROJECT,
                                 df -> df.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT))),
                         new Plan("logsumexp-fast", "logsumexp(x) fast", Kind.PROJECT,
@@ -172,11 +174,15 @@ final class BenchmarkPlans {
                         new Plan("softmax-exact", "softmax(df) exact", Kind.PROJECT,
                                 df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g"))),
                         new Plan("softmax-fast", "softmax(df) fast", Kind.PROJECT,
-                                df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g").mode(SoftmaxMode.FAST))),
-                        new Plan("softmax-exact-broadcast", "softmax(df) exact, broadcastThreshold(1 GiB)", Kind.PROJECT,
-                                df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(1L << 30))),
+                                df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g")
+                                        .mode(SoftmaxMode.FAST))),
+                        new Plan("softmax-exact-broadcast", "softmax(df) exact, broadcastThreshold(1 GiB)",
+                                Kind.PROJECT,
+                                df -> projectSoftmax(df, SoftmaxOptions.defaults().groupBy("g")
+                                        .broadcastThreshold(1L << 30))),
                         new Plan("sql-exact", "SQL softmax(x, normalizer) exact, BROADCAST join", Kind.PROJECT,
-                                df -> sql(df, SoftmaxMode.EXACT, "SELECT /*+ BROADCAST(n) */ t.g, t.x, softmax(t.x, n.s) AS prob"
+                                df -> sql(df, SoftmaxMode.EXACT,
+                                        "SELECT /*+ BROADCAST(n) */ t.g, t.x, softmax(t.x, n.s) AS prob"
                                         + " FROM " + VIEW + " t JOIN (SELECT g, softmax_normalizer(x) AS s FROM " + VIEW
                                         + " GROUP BY g) n ON t.g <=> n.g")));
             default:

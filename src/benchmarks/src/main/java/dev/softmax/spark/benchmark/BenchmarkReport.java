@@ -67,9 +67,11 @@ final class BenchmarkReport {
 
     private static final List<Target> TARGETS = List.of(
             new Target("aggregate pass, exact: logsumexp(x) / builtin sum(exp(x))",
-                    Workload.AGGREGATE, "logsumexp-exact", Workload.AGGREGATE, "builtin-sum-exp", "<= 1.3", r -> r <= 1.3),
+                    Workload.AGGREGATE, "logsumexp-exact", Workload.AGGREGATE, "builtin-sum-exp", "<= 1.3",
+                    r -> r <= 1.3),
             new Target("aggregate pass, fast: logsumexp(x) / builtin sum(exp(x))",
-                    Workload.AGGREGATE, "logsumexp-fast", Workload.AGGREGATE, "builtin-sum-exp", "<= 1.0", r -> r <= 1.0),
+                    Workload.AGGREGATE, "logsumexp-fast", Workload.AGGREGATE, "builtin-sum-exp", "<= 1.0",
+                    r -> r <= 1.0),
             new Target("global softmax (noop): Window.partitionBy() / softmax(df) exact (speed-up)",
                     Workload.SOFTMAX, "window", Workload.SOFTMAX, "softmax-exact", ">= 5", r -> r >= 5),
             new Target("global softmax (noop): softmax(df) exact / builtin 3 passes",
@@ -127,8 +129,8 @@ final class BenchmarkReport {
                 settings.loadBefore(), settings.loadAfter()));
         md.append(String.format(Locale.ROOT, "Data (seed %d): x uniform in [-20, 20); global: %,d rows; grouped: "
                 + "%,d rows, keys uniform over %,d; skew: as grouped, but key 0 holds %.0f%% of the rows, the rest "
-                + "uniform over the other keys.", settings.seed(), settings.rows(), settings.groupedRows(), settings.keys(),
-                100 * settings.skew()));
+                + "uniform over the other keys.", settings.seed(), settings.rows(), settings.groupedRows(),
+                settings.keys(), 100 * settings.skew()));
         for (Map.Entry<Data, String> data : settings.data().entrySet()) {
             md.append(' ').append(capitalized(data.getKey().name().toLowerCase(Locale.ROOT))).append(": ")
                     .append(data.getValue()).append('.');
@@ -144,7 +146,8 @@ final class BenchmarkReport {
             for (Result result : of(workload)) {
                 md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f - %.2f | %s | %s |%n",
                         result == baseline ? workload.id : "",
-                        result.plan().kind() == Kind.PROJECT ? "**" + result.plan().label() + "**" : result.plan().label(),
+                        result.plan().kind() == Kind.PROJECT
+                                ? "**" + result.plan().label() + "**" : result.plan().label(),
                         result.median(), result.min(), result.max(),
                         result == baseline ? "1 (baseline)" : String.format(Locale.ROOT, "%.2f",
                                 result.median() / baseline.median()),
@@ -236,8 +239,8 @@ final class BenchmarkReport {
         StringBuilder csv = new StringBuilder("workload,plan,run,seconds\n");
         for (Result result : results) {
             for (int i = 0; i < result.seconds().size(); i++) {
-                csv.append(String.format(Locale.ROOT, "%s,%s,%d,%.4f%n", result.workload().id, result.plan().id(), i + 1,
-                        result.seconds().get(i)));
+                csv.append(String.format(Locale.ROOT, "%s,%s,%d,%.4f%n", result.workload().id,
+                        result.plan().id(), i + 1, result.seconds().get(i)));
             }
         }
         return csv.toString();
@@ -365,7 +368,8 @@ final class BenchmarkReport {
 
     private static String cpu() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(line -> line.startsWith("model name")).map(line -> line.substring(line.indexOf(':') + 1).trim())
+            return lines.filter(line -> line.startsWith("model name"))
+                    .map(line -> line.substring(line.indexOf(':') + 1).trim())
                     .findFirst().orElse("unknown CPU");
         } catch (IOException | RuntimeException e) {
             return System.getProperty("os.arch");

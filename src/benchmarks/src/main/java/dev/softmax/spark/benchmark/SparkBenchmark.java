@@ -48,14 +48,16 @@ public final class SparkBenchmark implements Callable<Integer> {
     @Option(names = "--rows", description = "rows of the global workloads (default: ${DEFAULT-VALUE})")
     long rows = 20_000_000L;
 
-    @Option(names = "--grouped-rows", description = "rows of the grouped and skew workloads (default: ${DEFAULT-VALUE}; "
+    @Option(names = "--grouped-rows",
+            description = "rows of the grouped and skew workloads (default: ${DEFAULT-VALUE}; "
             + "issue 6's size: 20000000 with --keys 1000000, about three times as long)")
     long groupedRows = 5_000_000L;
 
     @Option(names = "--keys", description = "group keys of the grouped workloads (default: ${DEFAULT-VALUE})")
     long keys = 250_000L;
 
-    @Option(names = "--skew", description = "fraction of the rows with key 0 in the skew workload (default: ${DEFAULT-VALUE})")
+    @Option(names = "--skew",
+            description = "fraction of the rows with key 0 in the skew workload (default: ${DEFAULT-VALUE})")
     double skew = 0.9;
 
     @Option(names = "--reps", description = "timed runs of each plan (default: ${DEFAULT-VALUE})")
@@ -76,7 +78,8 @@ public final class SparkBenchmark implements Callable<Integer> {
     @Option(names = "--list", description = "list the workloads and their plans, then exit")
     boolean list;
 
-    @Option(names = "--partitions", description = "partitions of the cached data (default: Spark's default parallelism)")
+    @Option(names = "--partitions",
+            description = "partitions of the cached data (default: Spark's default parallelism)")
     int partitions;
 
     @Option(names = "--master", description = "Spark master (default: ${DEFAULT-VALUE})")
@@ -154,7 +157,8 @@ public final class SparkBenchmark implements Callable<Integer> {
         SparkSession.Builder builder = SparkSession.builder().master(master).appName("spark-softmax-benchmark")
                 .config("spark.ui.enabled", "false")
                 .config("spark.ui.showConsoleProgress", "false")
-                .config("spark.sql.warehouse.dir", output.resolve("spark-warehouse").toAbsolutePath().toUri().toString());
+                .config("spark.sql.warehouse.dir",
+                        output.resolve("spark-warehouse").toAbsolutePath().toUri().toString());
         conf.forEach(builder::config);
         SparkSession spark = builder.getOrCreate();
         // The Window.partitionBy() recipe warns at every planning ("No Partition Defined for Window
@@ -180,13 +184,14 @@ public final class SparkBenchmark implements Callable<Integer> {
                     }
                     long start = System.nanoTime();
                     data = BenchmarkPlans.generate(spark, workload.data,
-                            workload.data == Data.GLOBAL ? rows : groupedRows, keys, skew, dataPartitions, seed).cache();
+                            workload.data == Data.GLOBAL ? rows : groupedRows, keys, skew, dataPartitions, seed)
+                            .cache();
                     long count = data.count();
                     String note = String.format(Locale.ROOT, "%,d rows in %d partitions, %s cached", count,
                             data.rdd().getNumPartitions(), cachedSize(spark));
                     dataNotes.put(workload.data, note);
-                    System.out.printf(Locale.ROOT, "data %s: %s (%.1f s)%n", workload.data.name().toLowerCase(Locale.ROOT),
-                            note, seconds(start));
+                    System.out.printf(Locale.ROOT, "data %s: %s (%.1f s)%n",
+                            workload.data.name().toLowerCase(Locale.ROOT), note, seconds(start));
                     data.createOrReplaceTempView(BenchmarkPlans.VIEW);
                     cachedKind = workload.data;
                 }
@@ -197,8 +202,8 @@ public final class SparkBenchmark implements Callable<Integer> {
             spark.stop();
         }
         String loadAfter = BenchmarkReport.loadAverage();
-        BenchmarkReport report = new BenchmarkReport(results, new BenchmarkReport.Settings(master, rows, groupedRows, keys, skew,
-                warmup, reps, seed, dataNotes, loadBefore, loadAfter, seconds(started),
+        BenchmarkReport report = new BenchmarkReport(results, new BenchmarkReport.Settings(master, rows,
+                groupedRows, keys, skew, warmup, reps, seed, dataNotes, loadBefore, loadAfter, seconds(started),
                 Runtime.getRuntime().maxMemory(), String.join(" ", conf.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue()).toList())));
         report.write(output);
@@ -233,7 +238,8 @@ public final class SparkBenchmark implements Callable<Integer> {
         // what is new in the workload (the Parquet writer, the skewed data).
         List<Plan> warm = new ArrayList<>();
         for (Plan plan : chosen) {
-            if (plan == chosen.get(0) || warmed.add((workload.data == Data.GLOBAL ? "global/" : "grouped/") + plan.id())) {
+            if (plan == chosen.get(0)
+                    || warmed.add((workload.data == Data.GLOBAL ? "global/" : "grouped/") + plan.id())) {
                 warm.add(plan);
             }
         }
@@ -256,7 +262,8 @@ public final class SparkBenchmark implements Callable<Integer> {
                 TaskBalance.Stage heaviest = planStages.isEmpty() ? null : planStages.get(0);
                 if (explain && round == -warmup) {
                     planStages.stream().sorted(Comparator.comparingInt(TaskBalance.Stage::id)).forEach(stage ->
-                            System.out.printf(Locale.ROOT, "  stage %3d %-40.40s %4d tasks %,12d records %8.2f s in tasks%n",
+                            System.out.printf(Locale.ROOT,
+                                    "  stage %3d %-40.40s %4d tasks %,12d records %8.2f s in tasks%n",
                                     stage.id(), stage.name(), stage.tasks(), stage.records(), stage.millis() / 1e3));
                 }
                 System.out.printf(Locale.ROOT, "%-16s %-9s %8.3f s   largest task %s%n", plan.id(), what, elapsed,

@@ -42,7 +42,8 @@ public interface CatalystProduct extends scala.Product {
 
     /** Equality of two nodes: same class, equal fields. */
     static boolean equal(CatalystProduct node, Object other) {
-        return node == other || node.canEqual(other) && Arrays.equals(node.fields(), ((CatalystProduct) other).fields());
+        return node == other || node.canEqual(other)
+                && Arrays.equals(node.fields(), ((CatalystProduct) other).fields());
     }
 
     /** The hash of a node's fields. */

@@ -15,7 +15,8 @@ import org.apache.spark.sql.catalyst.expressions.aggregate.DeclarativeAggregate;
  * types ({@code scala.collection.IndexedSeq}, {@code scala.collection.immutable.IndexedSeq}):
  * declaring both overrides the one the running Scala has, from one source.
  */
-public abstract class ProductDeclarativeAggregate extends DeclarativeAggregate implements CatalystProduct, Serializable {
+public abstract class ProductDeclarativeAggregate extends DeclarativeAggregate
+        implements CatalystProduct, Serializable {
     private static final long serialVersionUID = 1L;
 
     public final Expression withNewChildrenInternal(scala.collection.IndexedSeq<Expression> newChildren) {

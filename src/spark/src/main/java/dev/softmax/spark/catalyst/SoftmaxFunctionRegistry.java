@@ -29,7 +29,6 @@ import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateFunction;
 import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.errors.QueryCompilationErrors;
 import org.apache.spark.sql.expressions.Aggregator;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.internal.SQLConf;
 import org.apache.spark.sql.types.AbstractDataType;
 import org.apache.spark.sql.types.DataType;
@@ -146,7 +145,8 @@ public final class SoftmaxFunctionRegistry {
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(x) FROM VALUES (1000D), (1000D) AS t(x);\n"
                         + "       1000.6931471805599\n"
-                        + "      > SELECT g, _FUNC_(x) FROM VALUES ('a', 0D), ('a', 0D), ('b', NULL) AS t(g, x) GROUP BY g;\n"
+                        + "      > SELECT g, _FUNC_(x) FROM VALUES ('a', 0D), ('a', 0D), ('b', NULL) AS t(g, x)"
+                        + " GROUP BY g;\n"
                         + "       a\t0.6931471805599453\n"
                         + "       b\tNULL\n  ",
                 "agg_funcs", 1,
@@ -162,7 +162,8 @@ public final class SoftmaxFunctionRegistry {
                 "\n    Examples:\n"
                         + "      > SELECT logsumexp_of_state(_FUNC_(x)) FROM VALUES (0D), (0D) AS t(x);\n"
                         + "       0.6931471805599453\n"
-                        + "      > SELECT x, softmax(x, _FUNC_(x) OVER (PARTITION BY g)) FROM VALUES ('a', 0D), ('a', 0D) AS t(g, x);\n"
+                        + "      > SELECT x, softmax(x, _FUNC_(x) OVER (PARTITION BY g))"
+                        + " FROM VALUES ('a', 0D), ('a', 0D) AS t(g, x);\n"
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
                 "agg_funcs", 1,
@@ -175,7 +176,8 @@ public final class SoftmaxFunctionRegistry {
                 "\n    Arguments:\n"
                         + "      * state - a BINARY state from softmax_state or softmax_state_merge.\n",
                 "\n    Examples:\n"
-                        + "      > SELECT logsumexp_of_state(_FUNC_(s)) FROM (SELECT softmax_state(x) AS s FROM VALUES (0D), (0D) AS t(x) GROUP BY x);\n"
+                        + "      > SELECT logsumexp_of_state(_FUNC_(s))"
+                        + " FROM (SELECT softmax_state(x) AS s FROM VALUES (0D), (0D) AS t(x) GROUP BY x);\n"
                         + "       0.6931471805599453\n  ",
                 "agg_funcs", 1,
                 (name, arguments, mode) -> aggregate(name, new SoftmaxStateMergeAggregator(mode),
@@ -192,8 +194,10 @@ public final class SoftmaxFunctionRegistry {
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(x).logsumexp FROM VALUES (1000D), (1000D) AS t(x);\n"
                         + "       1000.6931471805599\n"
-                        + "      > SELECT /*+ BROADCAST(n) */ t.x, softmax(t.x, n.s) FROM VALUES ('a', 0D), ('a', 0D) AS t(g, x) "
-                        + "JOIN (SELECT g, _FUNC_(x) AS s FROM VALUES ('a', 0D), ('a', 0D) AS u(g, x) GROUP BY g) n ON t.g = n.g;\n"
+                        + "      > SELECT /*+ BROADCAST(n) */ t.x, softmax(t.x, n.s)"
+                        + " FROM VALUES ('a', 0D), ('a', 0D) AS t(g, x)"
+                        + " JOIN (SELECT g, _FUNC_(x) AS s FROM VALUES ('a', 0D), ('a', 0D) AS u(g, x) GROUP BY g) n"
+                        + " ON t.g = n.g;\n"
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
                 "agg_funcs", 1,
@@ -204,7 +208,8 @@ public final class SoftmaxFunctionRegistry {
                         + "state was built from; NULL when x or state is NULL. NaN when the state holds a NaN "
                         + "or +Infinity, or only -Infinity; 0 for x = -Infinity beside finite values.",
                 "\n    Arguments:\n"
-                        + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from x / T).\n"
+                        + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from"
+                        + " x / T).\n"
                         + "      * state - a BINARY state from softmax_state or softmax_state_merge, or the STRUCT\n"
                         + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n",
                 "\n    Examples:\n"
@@ -219,7 +224,8 @@ public final class SoftmaxFunctionRegistry {
                 "_FUNC_(x, state) - Returns log(softmax(x, state)), computed without cancellation; NULL "
                         + "when x or state is NULL. -Infinity for x = -Infinity beside finite values.",
                 "\n    Arguments:\n"
-                        + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from x / T).\n"
+                        + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from"
+                        + " x / T).\n"
                         + "      * state - a BINARY state from softmax_state or softmax_state_merge, or the STRUCT\n"
                         + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n",
                 "\n    Examples:\n"
@@ -340,7 +346,8 @@ public final class SoftmaxFunctionRegistry {
             parameters.put("confValue", value);
             parameters.put("confName", MODE_CONF);
             parameters.put("confOptions", SoftmaxMode.EXACT.id() + "', '" + SoftmaxMode.FAST.id());
-            throw sneakyThrow(new AnalysisException("INVALID_CONF_VALUE.OUT_OF_RANGE_OF_OPTIONS", ScalaCollections.map(parameters)));
+            throw sneakyThrow(new AnalysisException("INVALID_CONF_VALUE.OUT_OF_RANGE_OF_OPTIONS",
+                    ScalaCollections.map(parameters)));
         }
     }
 
@@ -397,8 +404,8 @@ public final class SoftmaxFunctionRegistry {
      */
     static StaticInvoke invoke(Class<?> owner, String method, DataType type, boolean returnNullable,
             List<Expression> arguments) {
-        return StaticInvokes.of(owner, type, method, ScalaCollections.seq(arguments), ScalaCollections.seq(List.<AbstractDataType>of()), true,
-                returnNullable);
+        return StaticInvokes.of(owner, type, method, ScalaCollections.seq(arguments),
+                ScalaCollections.seq(List.<AbstractDataType>of()), true, returnNullable);
     }
 
     private static ExpressionInfo info(String name, String usage, String arguments, String examples,

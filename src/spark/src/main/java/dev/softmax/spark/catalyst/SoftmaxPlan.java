@@ -131,7 +131,8 @@ public final class SoftmaxPlan {
         Dataset<Row> perGroup = withJoinStrategy(structs.select(right.toArray(new Column[0])), options);
         Column condition = null;
         for (int i = 0; i < options.groupBy().size(); i++) {
-            Column equal = df.col(quote(options.groupBy().get(i))).eqNullSafe(perGroup.col(quote(GROUP_KEY + i + "__")));
+            Column equal = df.col(quote(options.groupBy().get(i)))
+                    .eqNullSafe(perGroup.col(quote(GROUP_KEY + i + "__")));
             condition = condition == null ? equal : condition.and(equal);
         }
         Dataset<Row> joined = df.join(perGroup, condition, "left_outer");
@@ -185,7 +186,8 @@ public final class SoftmaxPlan {
     private static Column compact(Column normalizer) {
         return functions.struct(
                 invoke("modeOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.MODE)).as("mode"),
-                invoke("statusOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.STATUS)).as("status"),
+                invoke("statusOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.STATUS))
+                        .as("status"),
                 invoke("checkedTemperature", DataTypes.DoubleType, normalizer.getField(NormalizerColumns.TEMPERATURE))
                         .as("temperature"),
                 normalizer.getField(NormalizerColumns.COUNT).as("count"),
@@ -211,8 +213,10 @@ public final class SoftmaxPlan {
                         + "choose another name with probColumn(...) or logProbColumn(...)");
             }
         }
-        if (options.probColumn() != null && normalize(options.probColumn()).equals(normalize(String.valueOf(options.logProbColumn())))) {
-            throw new SoftmaxException("probColumn and logProbColumn must differ, got " + options.probColumn() + " twice");
+        if (options.probColumn() != null && normalize(options.probColumn())
+                .equals(normalize(String.valueOf(options.logProbColumn())))) {
+            throw new SoftmaxException("probColumn and logProbColumn must differ, got " + options.probColumn()
+                    + " twice");
         }
     }
 

@@ -101,7 +101,10 @@ public final class SoftmaxRuntime {
                 logNormalizerLow).prob(temperature == 1.0 ? x : x / temperature);
     }
 
-    /** log_prob of {@code x / temperature}; see {@link #prob(double, int, int, double, long, double, long, double, double)}. */
+    /**
+     * log_prob of {@code x / temperature}; see
+     * {@link #prob(double, int, int, double, long, double, long, double, double)}.
+     */
     public static double logProb(double x, int mode, int status, double temperature, long count, double max,
             long maxCount, double logNormalizerHigh, double logNormalizerLow) {
         return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,

@@ -8,8 +8,9 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import scala.runtime.AbstractFunction1;
 
 /**
- * Shim, Scala 2.12: Spark's FunctionRegistry.FunctionBuilder is {@code scala.collection.Seq[Expression] => Expression} (the default {@code Seq} of each Scala version): a builder written once, over a
- * Java list.
+ * Shim, Scala 2.12: Spark's FunctionRegistry.FunctionBuilder is
+ * {@code scala.collection.Seq[Expression] => Expression} (the default {@code Seq} of each Scala
+ * version): a builder written once, over a Java list.
  */
 public abstract class FunctionBuilder extends AbstractFunction1<scala.collection.Seq<Expression>, Expression> {
 

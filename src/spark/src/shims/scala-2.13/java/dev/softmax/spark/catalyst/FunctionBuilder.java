@@ -8,10 +8,12 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import scala.runtime.AbstractFunction1;
 
 /**
- * Shim, Scala 2.13: Spark's FunctionRegistry.FunctionBuilder is {@code scala.collection.immutable.Seq[Expression] => Expression} (the default {@code Seq} of each Scala version): a builder written once, over a
- * Java list.
+ * Shim, Scala 2.13: Spark's FunctionRegistry.FunctionBuilder is
+ * {@code scala.collection.immutable.Seq[Expression] => Expression} (the default {@code Seq} of
+ * each Scala version): a builder written once, over a Java list.
  */
-public abstract class FunctionBuilder extends AbstractFunction1<scala.collection.immutable.Seq<Expression>, Expression> {
+public abstract class FunctionBuilder
+        extends AbstractFunction1<scala.collection.immutable.Seq<Expression>, Expression> {
 
     /** The expression of a call with these arguments. */
     protected abstract Expression build(List<Expression> arguments);
