@@ -36,7 +36,7 @@ import java.util.Arrays;
  *
  * <p>Special values and accuracy: see {@link Normalizer}. Serialized layout: see
  * {@link LogSumExpAccumulator}. The fold costs about 3x the plain online normalizer
- * ({@link FastLogSumExp}); see README's Performance section for measurements.
+ * ({@link FastLogSumExp}); see docs/performance.md for measurements.
  *
  * @since 0.1.0
  */

@@ -44,7 +44,7 @@ import java.util.Objects;
  * the bound does a slow path decide, in BigDecimal ({@code CorrectRounding}): exact sums for
  * log_prob and logsumexp, exp at 40 digits (more if needed, four rounds at most) for prob.
  * The fast path's bound makes the slow path rare: on the test suite's oracle cases and
- * properties it ran only on the inputs built to need it (see README, Accuracy).
+ * properties it ran only on the inputs built to need it (see docs/semantics.md, Accuracy).
  *
  * <p>L and the truth: the state's sum d is that of the true exp(x - m) within 2^-80 per term
  * (the kernel, measured 2^-82; terms at the bottom of an anchor, x = 512 q - 256, also lose up

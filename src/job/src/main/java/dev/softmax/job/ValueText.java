@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 
 /**
  * Reads the text of a value column (CSV fields, string columns of Parquet, JSON or ORC) as a
- * double, the way the job promises in its README.
+ * double, the way docs/job.md promises.
  *
  * <ul>
  *   <li>{@code null}, an empty field or only blanks: no value ({@code null}).
