@@ -115,21 +115,27 @@ class DocumentationTest {
     /** The link targets of a page, outside fenced code blocks and inline code. */
     private static List<String> links(Path page) throws IOException {
         List<String> targets = new ArrayList<>();
-        boolean inFence = false;
-        for (String line : Files.readAllLines(page, StandardCharsets.UTF_8)) {
-            if (FENCE.matcher(line).find()) {
-                inFence = !inFence;
-                continue;
-            }
-            if (inFence) {
-                continue;
-            }
+        for (String line : proseLines(page)) {
             Matcher matcher = LINK.matcher(line.replaceAll("`[^`]*`", ""));
             while (matcher.find()) {
                 targets.add(matcher.group(1));
             }
         }
         return targets;
+    }
+
+    /** The lines of a page outside fenced code blocks (and without the fences). */
+    private static List<String> proseLines(Path page) throws IOException {
+        List<String> prose = new ArrayList<>();
+        boolean inFence = false;
+        for (String line : Files.readAllLines(page, StandardCharsets.UTF_8)) {
+            if (FENCE.matcher(line).find()) {
+                inFence = !inFence;
+            } else if (!inFence) {
+                prose.add(line);
+            }
+        }
+        return prose;
     }
 
     /** Why a link is broken, or null when it reaches its file and heading. */
@@ -163,14 +169,9 @@ class DocumentationTest {
     private static Set<String> anchors(Path page) throws IOException {
         Set<String> anchors = new HashSet<>();
         Map<String, Integer> seen = new HashMap<>();
-        boolean inFence = false;
-        for (String line : Files.readAllLines(page, StandardCharsets.UTF_8)) {
-            if (FENCE.matcher(line).find()) {
-                inFence = !inFence;
-                continue;
-            }
+        for (String line : proseLines(page)) {
             Matcher heading = HEADING.matcher(line);
-            if (inFence || !heading.matches()) {
+            if (!heading.matches()) {
                 continue;
             }
             String slug = heading.group(1).strip().toLowerCase(Locale.ROOT)
