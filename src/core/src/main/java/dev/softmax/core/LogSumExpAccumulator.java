@@ -47,6 +47,26 @@ public interface LogSumExpAccumulator {
     /** Folds one value in (finite, NaN or infinite; see {@link Normalizer} for the policy). */
     void accept(double x);
 
+    /**
+     * Folds the row (x, w) in, the term w exp(x) (scipy's b): w = 1 is {@link #accept(double)}
+     * (same bits; the state stays format 1), w = 0 (or -0.0) leaves the state unchanged
+     * whatever x is (a mask); any other weight makes the state weighted (format 2). Negative
+     * weights are allowed: the sum may then be negative or zero (see {@link Normalizer}).
+     */
+    void accept(double x, double w);
+
+    /**
+     * Folds every row (x[i], w[i]) in.
+     *
+     * @throws SoftmaxException if the arrays differ in length
+     */
+    default void acceptAll(double[] x, double[] w) {
+        Softmax.checkLengths(x, w);
+        for (int i = 0; i < x.length; i++) {
+            accept(x[i], w[i]);
+        }
+    }
+
     /** Folds every value of the array in. */
     default void acceptAll(double... values) {
         for (double x : values) {
