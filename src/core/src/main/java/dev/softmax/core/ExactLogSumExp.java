@@ -152,7 +152,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         double q0 = Math.rint(x * 0x1p-9);
         double r0 = x - 512 * q0;
         int k = ExactWeights.exponent(w);
-        double f = Math.scalb(w, -k); // exact: |f| in [1, 2)
+        double f = ExactWeights.significand(w, k); // exact: |f| in [1, 2)
         int j = ExactWeights.anchorShift(r0, k);
         double q = q0 + j;
         if (j != 0 && Math.abs(q0) >= 0x1p52) {

@@ -48,9 +48,18 @@ final class ExactWeights {
     static int exponent(double w) {
         double a = Math.abs(w);
         if (a >= Double.MIN_NORMAL) {
-            return Math.getExponent(a);
+            return (int) ((Double.doubleToRawLongBits(a) >>> 52) & 0x7ff) - 1023;
         }
         return Math.getExponent(a * 0x1p54) - 54;
+    }
+
+    /** w / 2^k for k = {@link #exponent}(w): the significand, |f| in [1, 2), by its bits where w is normal. */
+    static double significand(double w, int k) {
+        if (k >= Double.MIN_EXPONENT) {
+            long bits = Double.doubleToRawLongBits(w);
+            return Double.longBitsToDouble((bits & 0x800fffffffffffffL) | 0x3ff0000000000000L);
+        }
+        return Math.scalb(w, -k);
     }
 
     /** The anchor shift j of a term: 0 while |r0 + k ln2| &lt;= 384 (see the class comment). */
@@ -88,11 +97,16 @@ final class ExactWeights {
         if (!(Math.abs(low) >= 0x1p-80 * high)) {
             return 0.0;
         }
-        int quantum = Math.max(Math.getExponent(low) - 31, grid);
-        if (quantum > Math.getExponent(low)) {
+        // low is normal here (at least 2^-80 of a high part near 1): drop the significand bits
+        // below 2^quantum, towards zero, with a mask (the same value as (long) (low / 2^quantum)
+        // times 2^quantum, without the slow Math.scalb)
+        long bits = Double.doubleToRawLongBits(low);
+        int exponent = (int) ((bits >>> 52) & 0x7ff) - 1023;
+        int drop = Math.max(21, grid - exponent + 52); // significand bits below the kept ones
+        if (drop > 52) {
             return 0.0;
         }
-        return (double) (long) Math.scalb(low, -quantum) * Math.scalb(1.0, quantum);
+        return Double.longBitsToDouble(bits & (-1L << drop));
     }
 
     /** Deposits f (th + tl) 2^n exactly: four doubles by TwoProduct. */
