@@ -49,6 +49,11 @@ public final class WeightedAggregator extends AccumulatorAggregator<InternalRow,
         return output;
     }
 
+    /** The temperature the values x are divided by (the weights are not). */
+    public double temperature() {
+        return temperature;
+    }
+
     @Override
     public LogSumExpAccumulator reduce(LogSumExpAccumulator accumulator, InternalRow row) {
         if (row != null && !row.isNullAt(0) && !row.isNullAt(1)) {
