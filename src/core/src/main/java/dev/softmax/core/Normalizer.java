@@ -55,8 +55,9 @@ import java.util.Objects;
  * {@code ExactWeights}), so the state is the exact sum of the rounded terms and the same bits
  * for any partitioning. Weights &gt;= 0: every output is exactly rounded from L as the
  * unweighted ones (0 ulps against the BigDecimal oracle on the tests' cases), with two
- * documented exceptions: log_prob where log(w) + (x - m) - L cancels (a row holding nearly all
- * of the mass) is accurate to 2^-79 absolutely; and since L is a double-double, where log(w) -
+ * documented exceptions: log_prob where log(w) + (x - m) - L cancels (below about 2^-20 of |log
+ * w| + |L|: a row holding nearly all of the mass) is exactly rounded from L but, L being accurate
+ * to about 2^-80 L, only accurate to 2^-78 max(1, |L|) absolutely; and since L is a double-double, where log(w) -
  * L is below 2^-100 of x - m and x - m is a tie between two doubles (equal weights beside a
  * dominant maximum), log_prob may be the other neighbour of the tie (1 ulp; WeightedPropertiesTest
  * counts them). Signed weights: cancellation among equal x is exact (any weights within 2^-184

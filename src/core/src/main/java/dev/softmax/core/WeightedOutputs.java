@@ -20,8 +20,8 @@ import java.math.RoundingMode;
  *       slow path: log w from its series in BigDecimal at 40 to 320 digits, the rest exact.</li>
  * </ul>
  * Both are exactly rounded with respect to L. Where log(w) + (x - m) - L cancels (a row holding
- * nearly all of the group's mass), log_prob is small and only absolutely accurate (2^-79): L
- * itself is accurate to about 2^-80.
+ * nearly all of the group's mass), log_prob is small and only absolutely accurate (2^-78
+ * max(1, |L|)): L itself is accurate to about 2^-80 L.
  */
 final class WeightedOutputs {
     private static final double LN2 = 0.6931471805599453;

@@ -162,8 +162,9 @@ class WeightedTest {
         for (int i = 0; i < x.length; i++) {
             probUlps = Math.max(probUlps, Accuracy.ulpDistance(expected.prob()[i], normalizer.prob(x[i], w[i])));
             double logProb = normalizer.logProb(x[i], w[i]);
-            if (Math.abs(expected.logProb()[i]) < 0x1p-40) { // cancels: absolutely accurate (Javadoc)
-                assertThat(Math.abs(logProb - expected.logProb()[i])).isLessThan(0x1p-75);
+            if (WeightedPropertiesTest.cancels(expected.logProb()[i], w[i], normalizer)) { // absolutely accurate
+                double bound = WeightedPropertiesTest.cancellationBound(normalizer, expected.logProb()[i]);
+                assertThat(Math.abs(logProb - expected.logProb()[i])).isLessThanOrEqualTo(bound);
             } else {
                 logProbUlps = Math.max(logProbUlps, Accuracy.ulpDistance(expected.logProb()[i], logProb));
             }
