@@ -109,18 +109,48 @@ final class ExactWeights {
         return Double.longBitsToDouble(bits & (-1L << drop));
     }
 
-    /** Deposits f (th + tl) 2^n exactly: four doubles by TwoProduct. */
+    /**
+     * Deposits f (th + tl) 2^n exactly: each product of two 53-bit significands is an exact
+     * 106-bit integer (Math.multiplyHigh), added as five 32-bit chunks. The same value as the
+     * four doubles of TwoProduct (p1 + e1 + p2 + e2), with fewer operations.
+     */
     static void depositProduct(long[] bins, int offset, double f, double th, double tl, int n) {
-        double p1 = f * th;
-        double e1 = DoubleDouble.twoProductError(f, th, p1);
-        deposit(bins, offset, p1, n);
-        deposit(bins, offset, e1, n);
+        long fBits = Double.doubleToRawLongBits(f);
+        long fSignificand = (fBits & 0xfffffffffffffL) | 0x10000000000000L; // |f| in [1, 2): exponent 0
+        long sign = fBits >> 63;
+        depositIntegerProduct(bins, offset, fSignificand, th, n, sign);
         if (tl != 0) {
-            double p2 = f * tl;
-            double e2 = DoubleDouble.twoProductError(f, tl, p2);
-            deposit(bins, offset, p2, n);
-            deposit(bins, offset, e2, n);
+            long tlBits = Double.doubleToRawLongBits(tl);
+            depositIntegerProduct(bins, offset, fSignificand, tl, n, sign ^ (tlBits >> 63));
         }
+    }
+
+    /** Adds sign (F 2^-52) |v| 2^n: F times v's significand, a 106-bit integer, as chunks. */
+    private static void depositIntegerProduct(long[] bins, int offset, long fSignificand, double v, int n,
+            long sign) {
+        long bits = Double.doubleToRawLongBits(v);
+        int biased = (int) (bits >>> 52) & 0x7ff;
+        long significand = (bits & 0xfffffffffffffL) | 0x10000000000000L; // v is never zero nor subnormal
+        long lo = fSignificand * significand;
+        long hi = Math.multiplyHigh(fSignificand, significand);
+        int shift = biased - 1075 - 52 + n + GRID_W; // grid position of the product's lowest bit
+        if (shift < 0) { // only trailing zero bits lie below the grid
+            lo = (lo >>> -shift) | (hi << (64 + shift));
+            hi >>>= -shift;
+            shift = 0;
+        }
+        int i = offset + (shift >>> 5);
+        int o = shift & 31;
+        long c0 = (lo << o) & MASK32;
+        long c1 = (lo >>> (32 - o)) & MASK32;
+        long c2 = ((o == 0 ? 0 : lo >>> (64 - o)) | (hi << o)) & MASK32;
+        long c3 = (hi >>> (32 - o)) & MASK32;
+        long c4 = o == 0 ? 0 : hi >>> (64 - o);
+        bins[i] += (c0 ^ sign) - sign;
+        bins[i + 1] += (c1 ^ sign) - sign;
+        bins[i + 2] += (c2 ^ sign) - sign;
+        bins[i + 3] += (c3 ^ sign) - sign;
+        bins[i + 4] += (c4 ^ sign) - sign;
     }
 
     /** Adds v 2^n to the bins of one anchor on the weighted grid; every bit lands on it. */
