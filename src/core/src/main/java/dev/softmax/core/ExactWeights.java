@@ -16,8 +16,8 @@ package dev.softmax.core;
  *       32 leading bits of its significand (and, for j = 0, to the unweighted grid 2^-448),
  *       exactly as the unweighted deposit cuts it, so a weight of +-1 deposits exactly +- the
  *       unweighted term.</li>
- *   <li><b>Product.</b> f (th + tl) is formed exactly as four doubles with TwoProduct
- *       (p1 + e1 = f th, p2 + e2 = f tl) and all four are deposited. Their bits lie between
+ *   <li><b>Product.</b> f (th + tl) is deposited exactly: f th and f tl are each the product of
+ *       two 53-bit significands, a 106-bit integer (the value of TwoProduct's p + e). Its bits lie between
  *       2^-720 and 2^556 of the anchor, so the weighted grid (44 bins of 32 bits from 2^-736)
  *       holds every one of them: the deposits are exact, and the bins hold exactly the sum of
  *       w (th + tl) over the rows. Rows of equal x whose weights share an anchor (any weights
