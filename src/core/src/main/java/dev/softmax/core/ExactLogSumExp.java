@@ -55,8 +55,13 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     private long maxCount;
     /** rint(max / 512): the anchor of the maximum is always the top anchor. */
     private double top;
-    /** Anchor a (0 = top, 1 = top - 1, 2 = top - 2) in bins[a * BINS, (a + 1) * BINS). */
-    private final long[] bins = new long[ANCHORS * BINS];
+    /**
+     * Anchor a (0 = top, 1 = top - 1, 2 = top - 2) in bins[a * BINS, (a + 1) * BINS); in a
+     * weighted state bins[a * BINS_W, (a + 1) * BINS_W) on the finer, wider grid.
+     */
+    private long[] bins = new long[ANCHORS * BINS];
+    /** Whether a row of weight other than 1 (and 0) was accepted: the state is then format 2. */
+    private boolean weighted;
     /** Values (or merged states) added since the bins were last normalized. */
     private long pending;
     /** Scratch of the term kernel. */
@@ -89,11 +94,95 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public void accept(double x) {
+        if (weighted) {
+            acceptWeighted(x, 1.0);
+            return;
+        }
         count++;
         if (Math.abs(x) <= Double.MAX_VALUE) {
             acceptFinite(x);
         } else {
             flags |= StateFormat.nonFiniteFlag(x);
+        }
+    }
+
+    /**
+     * Folds the row (x, w) in: the term w exp(x). A weight of 1 is {@link #accept(double)}
+     * (same bits, and the state stays format 1); a weight of 0 (or -0.0) leaves the state
+     * unchanged whatever x is: a mask. Any other weight makes the state weighted (format 2).
+     * Special values: see {@link Normalizer}. See {@link ExactWeights} for how the term is
+     * deposited exactly.
+     */
+    @Override
+    public void accept(double x, double w) {
+        if (w == 1.0) {
+            accept(x);
+        } else if (w != 0.0) {
+            acceptWeighted(x, w);
+        }
+    }
+
+    private void acceptWeighted(double x, double w) {
+        makeWeighted();
+        count++;
+        if (w < 0) {
+            flags |= StateFormat.FLAG_NEGATIVE_WEIGHT;
+        }
+        if (Math.abs(x) <= Double.MAX_VALUE && Math.abs(w) <= Double.MAX_VALUE) {
+            acceptWeightedFinite(x, w);
+        } else {
+            flags |= StateFormat.weightedNonFiniteFlag(x, w);
+        }
+    }
+
+    /** Moves an unweighted state onto the weighted grid: the same value, finer bins. */
+    private void makeWeighted() {
+        if (weighted) {
+            return;
+        }
+        long[] wide = new long[ANCHORS * ExactWeights.BINS_W];
+        for (int a = 0; a < ANCHORS; a++) {
+            System.arraycopy(bins, a * BINS, wide, a * ExactWeights.BINS_W + ExactWeights.SHIFT_BINS, BINS);
+        }
+        bins = wide;
+        weighted = true;
+    }
+
+    private void acceptWeightedFinite(double x, double w) {
+        double q0 = Math.rint(x * 0x1p-9);
+        double r0 = x - 512 * q0;
+        int k = ExactWeights.exponent(w);
+        double f = ExactWeights.significand(w, k); // exact: |f| in [1, 2)
+        int j = ExactWeights.anchorShift(r0, k);
+        double q = q0 + j;
+        if (j != 0 && Math.abs(q0) >= 0x1p52) {
+            throw new SoftmaxException("weight " + w + " beside x = " + x + " is out of range: with |x| >= 2^61"
+                    + " the weight must be within 2^-184 to 2^184");
+        }
+        int offset = 0;
+        if ((flags & StateFormat.FLAG_FINITE) == 0) {
+            flags |= StateFormat.FLAG_FINITE;
+            max = x;
+            maxCount = 1;
+            top = q;
+        } else {
+            mergeMax(x, 1);
+            if (q > top) {
+                shiftAnchors(q - top);
+                top = q;
+            } else if (q < top) {
+                double gap = top - q;
+                if (gap >= ANCHORS) {
+                    return;
+                }
+                offset = (int) gap * ExactWeights.BINS_W;
+            }
+        }
+        int n = ExactWeights.term(r0, j, term);
+        ExactWeights.depositProduct(bins, offset, f, term[0], term[1], n + k);
+        pending += 2; // up to 2^34 per bin and value: normalizing every 2^27 values keeps bins below 2^62
+        if (pending >= NORMALIZE_EVERY) {
+            normalize(bins);
         }
     }
 
@@ -145,7 +234,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             Arrays.fill(bins, 0L);
             return;
         }
-        int g = (int) gap * BINS;
+        int g = (int) gap * (weighted ? ExactWeights.BINS_W : BINS);
         System.arraycopy(bins, 0, bins, g, bins.length - g);
         Arrays.fill(bins, 0, g, 0L);
     }
@@ -225,8 +314,14 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     }
 
     private void normalize(long[] target) {
-        for (int a = 0; a < ANCHORS; a++) {
-            normalizeAnchor(target, a * BINS);
+        if (weighted) {
+            for (int a = 0; a < ANCHORS; a++) {
+                ExactWeights.normalizeAnchor(target, a * ExactWeights.BINS_W);
+            }
+        } else {
+            for (int a = 0; a < ANCHORS; a++) {
+                normalizeAnchor(target, a * BINS);
+            }
         }
         if (target == bins) {
             pending = 0;
@@ -249,6 +344,13 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                     + other.mode().id());
         }
         ExactLogSumExp that = other == this ? copy() : (ExactLogSumExp) other;
+        if (that.weighted && !weighted) {
+            makeWeighted();
+        } else if (weighted && !that.weighted) {
+            that = that.copy();
+            that.makeWeighted();
+        }
+        int binsPerAnchor = weighted ? ExactWeights.BINS_W : BINS;
         count += that.count;
         if ((that.flags & StateFormat.FLAG_FINITE) != 0) {
             if ((flags & StateFormat.FLAG_FINITE) == 0) {
@@ -267,9 +369,9 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                 if (gap < ANCHORS) {
                     int g = (int) gap;
                     for (int a = 0; a + g < ANCHORS; a++) {
-                        int to = (a + g) * BINS;
-                        int from = a * BINS;
-                        for (int i = 0; i < BINS; i++) {
+                        int to = (a + g) * binsPerAnchor;
+                        int from = a * binsPerAnchor;
+                        for (int i = 0; i < binsPerAnchor; i++) {
                             bins[to + i] += that.bins[from + i];
                         }
                     }
@@ -288,6 +390,8 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     /** An independent copy of this state. */
     public ExactLogSumExp copy() {
         ExactLogSumExp c = new ExactLogSumExp();
+        c.weighted = weighted;
+        c.bins = new long[bins.length];
         c.count = count;
         c.flags = flags;
         c.max = max;
@@ -300,6 +404,11 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public Normalizer finish() {
+        if (weighted) {
+            long[] work = Arrays.copyOf(bins, bins.length);
+            normalize(work);
+            return ExactWeights.finish(flags, count, max, maxCount, top, work);
+        }
         if ((flags & StateFormat.FLAG_FINITE) == 0
                 || (flags & (StateFormat.FLAG_NAN | StateFormat.FLAG_POSITIVE_INFINITY)) != 0) {
             return Normalizer.of(SoftmaxMode.EXACT, flags, count, max, maxCount, Double.NaN, Double.NaN);
@@ -499,6 +608,10 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public byte[] toBytes() {
+        if (weighted) {
+            normalize(bins); // canonical bytes; the value is unchanged
+            return ExactWeights.toBytes(flags, count, max, maxCount, top, bins);
+        }
         StateFormat.Writer out = new StateFormat.Writer();
         out.writeByte(StateFormat.FORMAT_VERSION);
         out.writeByte(SoftmaxMode.EXACT.code());
@@ -530,6 +643,20 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     static ExactLogSumExp read(StateFormat.Reader in) {
         ExactLogSumExp acc = new ExactLogSumExp();
+        if (in.weighted()) {
+            acc.weighted = true;
+            acc.bins = new long[ANCHORS * ExactWeights.BINS_W];
+            acc.flags = in.readFlags();
+            acc.count = in.readCount(acc.flags);
+            if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
+                acc.max = Double.longBitsToDouble(in.readLong("maximum"));
+                acc.maxCount = in.readVarLong("count of the maximum");
+                acc.top = Double.longBitsToDouble(in.readLong("top anchor"));
+                ExactWeights.readAnchors(in, acc.count, acc.max, acc.maxCount, acc.top, acc.bins);
+            }
+            in.expectEnd();
+            return acc;
+        }
         acc.flags = in.readFlags();
         acc.count = in.readCount(acc.flags);
         if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
@@ -562,6 +689,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public String toString() {
-        return "ExactLogSumExp{count=" + count + ", max=" + max + ", maxCount=" + maxCount + ", flags=" + flags + "}";
+        return "ExactLogSumExp{count=" + count + ", max=" + max + ", maxCount=" + maxCount + ", flags=" + flags
+                + (weighted ? ", weighted" : "") + "}";
     }
 }

@@ -167,6 +167,14 @@ final class ExactMath {
         }
     }
 
+    /**
+     * log(1 + (zh + zl)) for |z| &lt; 2^-7 of either sign, as a double-double written to out,
+     * with full relative precision (the weighted finish, where d may lie just below 1).
+     */
+    static void log1pSigned(double zh, double zl, double[] out) {
+        log1pSmall(zh, zl, out);
+    }
+
     /** log(xh + xl) for xh + xl &gt;= 1 as a double-double; all summed terms are non-negative. */
     static void log(double xh, double xl, double[] out) {
         int e = Math.getExponent(xh);

@@ -25,6 +25,8 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
     private double max = Double.NEGATIVE_INFINITY;
     private long maxCount;
     private double sum;
+    /** Whether a row of weight other than 1 (and 0) was accepted: the state is then format 2. */
+    private boolean weighted;
 
     private FastLogSumExp() {
     }
@@ -61,6 +63,48 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
         max = foldMax(m, x);
     }
 
+    /**
+     * Folds the row (x, w) in: d = sum of w exp(x - m) in doubles, m the largest finite x of
+     * the rows with a finite nonzero weight (signed: d may be negative or zero). w = 1 is
+     * {@link #accept(double)}, w = 0 a mask. Accuracy: each term and each rescale rounds, as
+     * unweighted; where the terms cancel, d keeps only the absolute accuracy of the largest
+     * term (about 2^-53 of it), so log |d| is only as good as that.
+     */
+    @Override
+    public void accept(double x, double w) {
+        if (w == 1.0) {
+            accept(x);
+            return;
+        }
+        if (w == 0.0) {
+            return;
+        }
+        weighted = true;
+        count++;
+        if (w < 0) {
+            flags |= StateFormat.FLAG_NEGATIVE_WEIGHT;
+        }
+        if (!(Math.abs(x) <= Double.MAX_VALUE) || !(Math.abs(w) <= Double.MAX_VALUE)) {
+            flags |= StateFormat.weightedNonFiniteFlag(x, w);
+            return;
+        }
+        if ((flags & StateFormat.FLAG_FINITE) == 0) {
+            flags |= StateFormat.FLAG_FINITE;
+            max = x;
+            maxCount = 1;
+            sum = w;
+        } else if (x > max) {
+            sum = sum * Math.exp(max - x) + w;
+            max = x;
+            maxCount = 1;
+        } else {
+            sum += w * Math.exp(x - max);
+            if (x == max) {
+                maxCount++;
+            }
+        }
+    }
+
     @Override
     public FastLogSumExp combine(LogSumExpAccumulator other) {
         if (!(other instanceof FastLogSumExp)) {
@@ -68,6 +112,7 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
                     + other.mode().id());
         }
         FastLogSumExp that = (FastLogSumExp) other;
+        weighted |= that.weighted;
         double m = max;
         sum = mergeSum(flags, m, sum, that.flags, that.max, that.sum);
         maxCount = mergeMaxCount(flags, m, maxCount, that.flags, that.max, that.maxCount);
@@ -179,15 +224,20 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     @Override
     public Normalizer finish() {
+        if (weighted) {
+            double sign = Math.signum(sum);
+            double log = sum == 0 ? Double.NEGATIVE_INFINITY : Math.log(Math.abs(sum));
+            return Normalizer.weighted(SoftmaxMode.FAST, flags, count, max, maxCount, log, 0.0, sign);
+        }
         return Normalizer.of(SoftmaxMode.FAST, flags, count, max, maxCount, Math.log(sum), 0.0);
     }
 
     @Override
     public byte[] toBytes() {
         StateFormat.Writer out = new StateFormat.Writer();
-        out.writeByte(StateFormat.FORMAT_VERSION);
+        out.writeByte(weighted ? StateFormat.FORMAT_VERSION_WEIGHTED : StateFormat.FORMAT_VERSION);
         out.writeByte(SoftmaxMode.FAST.code());
-        out.writeByte(flags);
+        out.writeByte(weighted ? flags | StateFormat.FLAG_WEIGHTED : flags);
         out.writeVarLong(count);
         if ((flags & StateFormat.FLAG_FINITE) != 0) {
             out.writeLong(Double.doubleToRawLongBits(max));
@@ -199,12 +249,22 @@ public final class FastLogSumExp implements LogSumExpAccumulator {
 
     static FastLogSumExp read(StateFormat.Reader in) {
         FastLogSumExp acc = new FastLogSumExp();
+        acc.weighted = in.weighted();
         acc.flags = in.readFlags();
         acc.count = in.readCount(acc.flags);
         if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");
             acc.sum = Double.longBitsToDouble(in.readLong("sum"));
+            if (acc.weighted) {
+                if (!(Math.abs(acc.max) <= Double.MAX_VALUE) || acc.maxCount < 1 || acc.maxCount > acc.count
+                        || Double.isNaN(acc.sum)) {
+                    throw StateFormat.corrupt("expected a finite maximum counted 1 to " + acc.count
+                            + " times and a sum, actual " + acc.max + ", " + acc.maxCount + ", " + acc.sum);
+                }
+                in.expectEnd();
+                return acc;
+            }
             acc.checkFinite();
         }
         in.expectEnd();

@@ -13,11 +13,20 @@ import java.util.Arrays;
  */
 final class StateFormat {
     static final byte FORMAT_VERSION = 1;
+    /** The format of weighted states; format 1 stays what unweighted states write. */
+    static final byte FORMAT_VERSION_WEIGHTED = 2;
     static final int FLAG_FINITE = 1;
     static final int FLAG_NEGATIVE_INFINITY = 2;
     static final int FLAG_POSITIVE_INFINITY = 4;
     static final int FLAG_NAN = 8;
     static final int ALL_FLAGS = 15;
+    /** Weighted states only: a term w exp(x) of -inf (x = +inf with w &lt; 0, or w = -inf). */
+    static final int FLAG_NEGATIVE_INFINITE_TERM = 16;
+    /** Weighted states only: a negative weight (the softmax of the group is NaN). */
+    static final int FLAG_NEGATIVE_WEIGHT = 32;
+    /** Weighted states only: set in every format 2 flags byte, so a format 1 state is never read as one. */
+    static final int FLAG_WEIGHTED = 0x80;
+    static final int ALL_WEIGHTED_FLAGS = 63;
 
     private StateFormat() {
     }
@@ -38,9 +47,38 @@ final class StateFormat {
         return x > 0 ? FLAG_POSITIVE_INFINITY : FLAG_NEGATIVE_INFINITY;
     }
 
+    /** The flags of a format 2 state, checked: the weighted marker and only the six known bits. */
+    static int checkWeightedFlags(int flags) {
+        if ((flags & FLAG_WEIGHTED) == 0) {
+            throw new SoftmaxException("softmax state: expected format version 1, actual 2 without the weighted"
+                    + " flag 0x80 (is this a softmax_state?)");
+        }
+        int bits = flags & ~FLAG_WEIGHTED;
+        if ((bits & ~ALL_WEIGHTED_FLAGS) != 0) {
+            throw corrupt("expected flags within 0xbf, actual 0x" + Integer.toHexString(flags));
+        }
+        return bits;
+    }
+
+    /**
+     * The flag of a weighted row whose term w exp(x) is not a finite number (x or w not
+     * finite; w != 0): NaN for a NaN x or w and for w = +-inf beside x = -inf (inf times 0),
+     * -inf for x = -inf beside a finite w (the term is 0), else the sign of the infinite term.
+     */
+    static int weightedNonFiniteFlag(double x, double w) {
+        if (x != x || w != w) {
+            return FLAG_NAN;
+        }
+        if (x == Double.NEGATIVE_INFINITY) {
+            return Math.abs(w) <= Double.MAX_VALUE ? FLAG_NEGATIVE_INFINITY : FLAG_NAN;
+        }
+        return w > 0 ? FLAG_POSITIVE_INFINITY : FLAG_NEGATIVE_INFINITE_TERM;
+    }
+
     /** The count of values, checked against the flags: none exactly when no flag, one at least per flag. */
     static long checkCount(long count, int flags) {
-        if ((count == 0) != (flags == 0) || count < Integer.bitCount(flags)) {
+        // a negative weight comes with the flag of its own row: it does not count apart
+        if ((count == 0) != (flags == 0) || count < Integer.bitCount(flags & ~FLAG_NEGATIVE_WEIGHT)) {
             throw corrupt("count " + count + " does not match flags 0x" + Integer.toHexString(flags));
         }
         return count;
@@ -54,6 +92,7 @@ final class StateFormat {
     static final class Reader {
         private final byte[] bytes;
         private int position;
+        private int version;
 
         Reader(byte[] bytes) {
             if (bytes == null) {
@@ -63,16 +102,21 @@ final class StateFormat {
         }
 
         SoftmaxMode readHeader() {
-            int version = readByte("format version");
-            if (version != FORMAT_VERSION) {
+            version = readByte("format version");
+            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WEIGHTED) {
                 throw new SoftmaxException("softmax state: expected format version " + FORMAT_VERSION
                         + ", actual " + version + " (is this a softmax_state?)");
             }
             return SoftmaxMode.fromCode((byte) readByte("mode"));
         }
 
+        /** Whether the header read was that of format 2, a weighted state. */
+        boolean weighted() {
+            return version == FORMAT_VERSION_WEIGHTED;
+        }
+
         int readFlags() {
-            return checkFlags(readByte("flags"));
+            return weighted() ? checkWeightedFlags(readByte("flags")) : checkFlags(readByte("flags"));
         }
 
         /** Reads the count of values and checks it against the flags read before it. */

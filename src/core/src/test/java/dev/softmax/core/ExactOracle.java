@@ -466,4 +466,142 @@ public final class ExactOracle {
         double logSumExp = toDouble(exactMax.add(logNormalizer)); // unrounded, as logProb
         return new Reference(prob, logProb, logSumExp, logNormalizer.round(MC), m);
     }
+
+    // ------------------------------------------------------------------ weighted and signed
+
+    /**
+     * The exact weighted results for rows (x[i], w[i]) (scipy's b), each double rounded once.
+     *
+     * @param prob      w_i exp(x_i) / S per row (weights &gt;= 0; NaN everywhere otherwise)
+     * @param logProb   log(w_i) + x_i - log S per row (same)
+     * @param logSumExp log S: NaN for S &lt; 0, -inf for S = 0
+     * @param value     log |S| (the signed form's value)
+     * @param sign      the sign of S: 1, -1, 0, NaN
+     * @param exactValue log |S| to 50 digits, null when S is 0 or not finite
+     * @param logProbExact log_prob per row unrounded (null entries where not finite), for the
+     *                     distance of the true value to a midpoint
+     */
+    public record WeightedReference(double[] prob, double[] logProb, double logSumExp, double value,
+                                    double sign, BigDecimal exactValue, BigDecimal[] logProbExact) {
+        WeightedReference(double[] prob, double[] logProb, double logSumExp, double value, double sign,
+                          BigDecimal exactValue) {
+            this(prob, logProb, logSumExp, value, sign, exactValue, new BigDecimal[prob.length]);
+        }
+    }
+
+    /**
+     * The weighted policy of {@link Normalizer}, then S = sum of w exp(x) exactly: rows of equal
+     * x are grouped and their weights summed exactly first (so cancellation among equal x is
+     * exact), S / e^m is summed from 64-digit terms, and where it cancels (|S| below 10^-40 of
+     * the sum of the |terms|) again from terms of 60 + c digits, c the digits that cancel.
+     */
+    public static WeightedReference weighted(double[] x, double[] w) {
+        int n = x.length;
+        if (w.length != n) {
+            throw new IllegalArgumentException("lengths " + n + " and " + w.length);
+        }
+        boolean nan = false;
+        boolean positive = false;
+        boolean negative = false;
+        boolean negativeWeight = false;
+        java.util.TreeMap<Double, BigDecimal> weights = new java.util.TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            double v = x[i];
+            double b = w[i];
+            if (b == 0) {
+                continue;
+            }
+            negativeWeight |= b < 0;
+            if (Double.isNaN(v) || Double.isNaN(b)) {
+                nan = true;
+            } else if (v == Double.NEGATIVE_INFINITY) {
+                nan |= Double.isInfinite(b);
+            } else if (Double.isInfinite(v) || Double.isInfinite(b)) {
+                positive |= b > 0;
+                negative |= b < 0;
+            } else {
+                weights.merge(v + 0.0, new BigDecimal(b), BigDecimal::add);
+            }
+        }
+        double[] undefined = new double[n];
+        Arrays.fill(undefined, Double.NaN);
+        if (nan || (positive && negative)) {
+            return new WeightedReference(undefined, undefined.clone(), Double.NaN, Double.NaN, Double.NaN, null);
+        }
+        if (positive) {
+            return new WeightedReference(undefined, undefined.clone(), Double.POSITIVE_INFINITY,
+                    Double.POSITIVE_INFINITY, 1.0, null);
+        }
+        if (negative) {
+            return new WeightedReference(undefined, undefined.clone(), Double.NaN, Double.POSITIVE_INFINITY, -1.0,
+                    null);
+        }
+        weights.values().removeIf(b -> b.signum() == 0);
+        if (weights.isEmpty()) {
+            return new WeightedReference(undefined, undefined.clone(), Double.NEGATIVE_INFINITY,
+                    Double.NEGATIVE_INFINITY, 0.0, null);
+        }
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) { // the largest finite x of a row with a finite nonzero weight
+            if (w[i] != 0 && Double.isFinite(x[i]) && Double.isFinite(w[i]) && x[i] > m) {
+                m = x[i];
+            }
+        }
+        BigDecimal exactMax = new BigDecimal(m);
+        BigDecimal s = BigDecimal.ZERO;
+        BigDecimal magnitude = BigDecimal.ZERO;
+        BigDecimal below = BigDecimal.ZERO; // the terms other than that of m, summed apart
+        for (var e : weights.entrySet()) {
+            BigDecimal t = e.getValue().multiply(expWork(new BigDecimal(e.getKey()).subtract(exactMax)));
+            if (e.getKey() != m + 0.0) {
+                below = below.add(t, DIGITS_80);
+            }
+            magnitude = magnitude.add(t.abs(), DIGITS_80);
+        }
+        s = weights.getOrDefault(m + 0.0, BigDecimal.ZERO).add(below); // exact: keeps a tiny below
+        if (s.signum() == 0 || s.abs().compareTo(magnitude.movePointLeft(40)) < 0) {
+            int cancel = s.signum() == 0 ? 400 : magnitude.precision() - magnitude.scale()
+                    - (s.precision() - s.scale()) + 10;
+            MathContext mc = new MathContext(60 + cancel, RoundingMode.HALF_EVEN);
+            s = BigDecimal.ZERO;
+            for (var e : weights.entrySet()) {
+                BigDecimal y = new BigDecimal(e.getKey()).subtract(exactMax);
+                s = s.add(e.getValue().multiply(ExactMath.Series.exp(y, mc), mc), mc);
+            }
+        }
+        double sign = s.signum();
+        if (sign == 0) {
+            return new WeightedReference(undefined, undefined.clone(), Double.NEGATIVE_INFINITY,
+                    Double.NEGATIVE_INFINITY, 0.0, null);
+        }
+        // log d = log(W_m + s'), W_m the weight at m, s' the rest: log(W_m) + log1p(s' / W_m) while
+        // that is positive, so a tiny s' keeps its digits (as log(c) + log1p(s / c) unweighted)
+        BigDecimal atMax = weights.getOrDefault(m + 0.0, BigDecimal.ZERO);
+        BigDecimal rest = s.subtract(atMax);
+        BigDecimal logD = atMax.signum() > 0 && rest.abs().compareTo(atMax.movePointLeft(1)) < 0
+                ? logWork(atMax).add(log1pWork(rest.divide(atMax, DIGITS_80)), WORK)
+                : logWork(s.abs());
+        BigDecimal exactValue = exactMax.add(logD);
+        double value = toDouble(exactValue);
+        double lse = sign > 0 ? value : Double.NaN;
+        if (negativeWeight) {
+            return new WeightedReference(undefined, undefined.clone(), lse, value, sign, exactValue.round(MC));
+        }
+        double[] prob = new double[n];
+        double[] logProb = new double[n];
+        BigDecimal[] exactLogProb = new BigDecimal[n];
+        for (int i = 0; i < n; i++) {
+            if (w[i] == 0 || x[i] == Double.NEGATIVE_INFINITY) {
+                prob[i] = 0.0;
+                logProb[i] = Double.NEGATIVE_INFINITY;
+                continue;
+            }
+            BigDecimal delta = new BigDecimal(x[i]).subtract(exactMax);
+            BigDecimal lp = logWork(new BigDecimal(w[i])).add(delta).subtract(logD);
+            logProb[i] = toDouble(lp);
+            exactLogProb[i] = lp;
+            prob[i] = lp.compareTo(BigDecimal.valueOf(-800)) < 0 ? 0.0 : toDouble(expWork(lp));
+        }
+        return new WeightedReference(prob, logProb, lse, value, sign, exactValue.round(MC), exactLogProb);
+    }
 }

@@ -45,6 +45,48 @@ class StateFormatTest {
         assertThat(fromValues.toBytes()).isEqualTo(golden);
     }
 
+    /**
+     * Golden weighted states (format version 2, issue 14): they must read back, give the same
+     * normalizer as the rows they were made from, re-serialize to the same bytes, and merge
+     * with format 1 states as the rows together would.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "exact, 0201a3053ff80000000000000200000000000000001403006ddba800fe072e7f454aaa8e0b0400280000004edaf19e"
+                + "175830110003fe500000, 1.5 -2.0 1.5 -700.25 -Infinity, 0.5 2 -0.5 3 1",
+        "exact, 0201810140080000000000000100000000000000001404002f7f1800ec417cb505796fdb0000000500000000, 3.0, 0.25",
+        "exact, 0201a1023ff0000000000000020000000000000000000000000000, 1 1, 1 -1",
+        "exact, 02018102408f400000000000013ff00000000000000b15003c9b411858667c6a010651bb00000000000000000000000000"
+                + "0000000000000000000000000000000000000000000000000000000000000000000000540000004e3d85b7232a4185"
+                + "375b61efc7cd36670000000300000000, 1000 0, 9.332636185032189E-302 1.0E300",
+        "exact, 0201b9034000000000000000010000000000000000140400d1ddc0006ed6e619c7325c6a0000000e00000000,"
+                + " NaN 2.0 Infinity, 2 2 -1",
+        "fast, 0202a3053ff8000000000000023faeec1018e4ff60, 1.5 -2.0 1.5 -700.25 -Infinity, 0.5 2 -0.5 3 1"})
+    void formatVersionTwoStaysReadable(String mode, String hex, String values, String weights) {
+        byte[] golden = HEX.parseHex(hex);
+        double[] x = java.util.Arrays.stream(values.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        double[] w = java.util.Arrays.stream(weights.split(" ")).mapToDouble(Double::parseDouble).toArray();
+        LogSumExpAccumulator fromValues = SoftmaxMode.parse(mode).newAccumulator();
+        fromValues.acceptAll(x, w);
+
+        LogSumExpAccumulator read = LogSumExpAccumulator.fromBytes(golden, SoftmaxMode.parse(mode));
+
+        assertThat(read.finish()).isEqualTo(fromValues.finish());
+        assertThat(read.toBytes()).isEqualTo(golden);
+        assertThat(fromValues.toBytes()).isEqualTo(golden);
+        // format 1 merges with format 2
+        LogSumExpAccumulator unweighted = SoftmaxMode.parse(mode).newAccumulator();
+        unweighted.acceptAll(7.5, -1.0);
+        LogSumExpAccumulator all = SoftmaxMode.parse(mode).newAccumulator();
+        all.acceptAll(x, w);
+        all.acceptAll(7.5, -1.0);
+        LogSumExpAccumulator merged = LogSumExpAccumulator.fromBytes(unweighted.toBytes()).combine(read);
+        if (mode.equals("exact")) {
+            assertThat(merged.toBytes()).isEqualTo(all.toBytes());
+        }
+        assertThat(merged.finish().status()).isEqualTo(all.finish().status());
+    }
+
     @Test
     void oneValueTakesAtMost64BytesInExactMode() {
         Random random = new Random(1);

@@ -13,6 +13,7 @@ import java.util.Map;
  * @param inputFormat null: from the file names
  * @param outputFormat null: the input's
  * @param badRows null: fail on the first bad row
+ * @param weightColumn null: no weights
  */
 record JobSettings(
         List<String> inputs,
@@ -26,5 +27,6 @@ record JobSettings(
         List<String> outputColumns,
         boolean overwrite,
         String badRows,
-        Map<String, String> conf) {
+        Map<String, String> conf,
+        String weightColumn) {
 }

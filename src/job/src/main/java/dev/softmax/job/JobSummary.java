@@ -45,6 +45,7 @@ final class JobSummary {
         long positiveInfinity = groups("positive_infinity");
         long allNegativeInfinity = groups("all_negative_infinity");
         long empty = groups("empty");
+        long negativeWeight = groups("negative_weight");
         StringBuilder text = new StringBuilder();
         line(text, "input", String.join(" ", settings.inputs()) + " (" + inputFormat + ")");
         line(text, "input rows", counts.inputRows() + " (" + counts.nullValues() + " with a null "
@@ -55,8 +56,10 @@ final class JobSummary {
         String by = settings.groupBy().isEmpty() ? "one group: the whole column"
                 : "by " + String.join(", ", settings.groupBy());
         line(text, "groups", groups + " (" + by + ")");
-        line(text, "NaN groups", (nan + positiveInfinity + allNegativeInfinity) + " (" + nan + " with a NaN, "
-                + positiveInfinity + " with +inf, " + allNegativeInfinity + " all -inf)"
+        boolean weighted = settings.weightColumn() != null;
+        line(text, "NaN groups", (nan + positiveInfinity + allNegativeInfinity + negativeWeight) + " (" + nan
+                + " with a NaN, " + positiveInfinity + " with +inf, " + allNegativeInfinity + " all -inf"
+                + (weighted ? ", " + negativeWeight + " with a negative weight" : "") + ")"
                 + (empty > 0 ? "; " + empty + " with only null values" : ""));
         line(text, "rows written", counts.goodRows() + " (" + String.join(", ", settings.outputColumns()) + " added)");
         line(text, "output", output + " (" + outputFormat + ")");

@@ -68,12 +68,16 @@ final class ParsedInput implements AutoCloseable {
     private final String fileColumn;
     private final String textColumn;
     private final String originalValueColumn;
+    private final String weightColumn;
+    private final String originalWeightColumn;
     private final Dataset<Row> rows;
 
-    private ParsedInput(DataFormat format, String valueColumn, List<String> columns, HiddenNames hidden,
-            Dataset<Row> rows) {
+    private ParsedInput(DataFormat format, String valueColumn, String weightColumn, List<String> columns,
+            HiddenNames hidden, Dataset<Row> rows) {
         this.format = format;
         this.valueColumn = valueColumn;
+        this.weightColumn = weightColumn;
+        this.originalWeightColumn = hidden.originalWeight;
         this.columns = List.copyOf(columns);
         this.reasonColumn = hidden.reason;
         this.fileColumn = hidden.file;
@@ -85,11 +89,12 @@ final class ParsedInput implements AutoCloseable {
     /**
      * Reads the input and checks its columns against the options.
      *
+     * @param weightColumn the weight column, read as the value column is; null for none
      * @param outputColumns the columns the job adds; the input must not have them already
      * @throws SoftmaxException if the value column, a group column is missing or an output column exists
      */
     static ParsedInput read(SparkSession spark, InputPaths paths, DataFormat format, String valueColumn,
-            List<String> groupBy, List<String> outputColumns) {
+            String weightColumn, List<String> groupBy, List<String> outputColumns) {
         String[] patterns = paths.patterns().toArray(String[]::new);
         Dataset<Row> raw;
         HiddenNames hidden;
@@ -141,36 +146,51 @@ final class ParsedInput implements AutoCloseable {
         List<String> columns = new ArrayList<>(Arrays.asList(raw.columns()));
         columns.remove(corruptColumn);
         checkColumns(columns, valueColumn, groupBy, outputColumns);
-
-        DataType valueType = raw.schema().apply(valueColumn).dataType();
-        Column original = col(quote(valueColumn));
-        Column parsed;
-        Column valueIsBad;
-        if (valueType instanceof NumericType) {
-            parsed = original.cast(DataTypes.DoubleType);
-            valueIsBad = lit(false);
-        } else {
-            Column text = original.cast(DataTypes.StringType);
-            parsed = PARSE.apply(text);
-            valueIsBad = DOES_NOT_PARSE.apply(text);
+        if (weightColumn != null && !columns.contains(weightColumn)) {
+            throw new SoftmaxException("--weight-column: the input has no column '" + weightColumn + "'; "
+                    + "its columns: " + String.join(", ", columns));
         }
+
+        Column[] value = parse(raw, valueColumn);
+        Column[] weight = weightColumn == null ? new Column[] {lit(null), lit(false), lit(null)}
+                : parse(raw, weightColumn);
         Column corrupt = col(quote(corruptColumn));
         Column reason = when(corrupt.isNotNull(), lit(format == DataFormat.CSV ? "malformed line" : "malformed record"))
-                .when(valueIsBad, lit("value is not a number"));
+                .when(value[1], lit("value is not a number"))
+                .when(weight[1], lit("weight is not a number"));
         Column isBad = reason.isNotNull();
 
         List<Column> projection = new ArrayList<>();
         for (String name : columns) {
-            projection.add(name.equals(valueColumn)
-                    ? when(isBad.equalTo(false), parsed).as(name)
-                    : col(quote(name)));
+            if (name.equals(valueColumn)) {
+                projection.add(when(isBad.equalTo(false), value[0]).as(name));
+            } else if (name.equals(weightColumn)) {
+                projection.add(when(isBad.equalTo(false), weight[0]).as(name));
+            } else {
+                projection.add(col(quote(name)));
+            }
         }
         projection.add(reason.as(hidden.reason));
         projection.add(when(isBad, input_file_name()).as(hidden.file));
         projection.add(corrupt.as(hidden.text));
-        projection.add(when(isBad, original).as(hidden.originalValue));
+        projection.add(when(isBad, value[2]).as(hidden.originalValue));
+        projection.add(when(isBad, weight[2]).as(hidden.originalWeight));
         Dataset<Row> rows = raw.select(projection.toArray(Column[]::new)).persist(StorageLevel.MEMORY_AND_DISK());
-        return new ParsedInput(format, valueColumn, columns, hidden, rows);
+        return new ParsedInput(format, valueColumn, weightColumn, columns, hidden, rows);
+    }
+
+    /**
+     * A numeric column read as the value column is: {parsed as double, does not parse, the
+     * original}. Numeric types are cast; any other type is read as text by {@link ValueText}.
+     */
+    private static Column[] parse(Dataset<Row> raw, String column) {
+        DataType type = raw.schema().apply(column).dataType();
+        Column original = col(quote(column));
+        if (type instanceof NumericType) {
+            return new Column[] {original.cast(DataTypes.DoubleType), lit(false), original};
+        }
+        Column text = original.cast(DataTypes.StringType);
+        return new Column[] {PARSE.apply(text), DOES_NOT_PARSE.apply(text), original};
     }
 
     private static DataFrameReader permissive(DataFrameReader reader, String corruptColumn) {
@@ -275,7 +295,13 @@ final class ParsedInput implements AutoCloseable {
     Dataset<Row> badRows() {
         List<Column> projection = new ArrayList<>();
         for (String name : columns) {
-            projection.add(name.equals(valueColumn) ? col(originalValueColumn).as(name) : col(quote(name)));
+            if (name.equals(valueColumn)) {
+                projection.add(col(originalValueColumn).as(name));
+            } else if (name.equals(weightColumn)) {
+                projection.add(col(originalWeightColumn).as(name));
+            } else {
+                projection.add(col(quote(name)));
+            }
         }
         projection.add(col(fileColumn).as(BAD_ROW_FILE));
         projection.add(col(reasonColumn).as(BAD_ROW_REASON));
@@ -291,12 +317,14 @@ final class ParsedInput implements AutoCloseable {
      */
     String describeFirstBadRow() {
         Row bad = rows.filter(col(reasonColumn).isNotNull())
-                .select(col(fileColumn), col(reasonColumn), col(textColumn), col(originalValueColumn).cast("string"))
+                .select(col(fileColumn), col(reasonColumn), col(textColumn), col(originalValueColumn).cast("string"),
+                        col(originalWeightColumn).cast("string"))
                 .head();
         StringBuilder message = new StringBuilder("bad row in ").append(bad.getString(0)).append(": ");
         if (bad.isNullAt(2)) {
-            message.append("value '").append(abbreviate(bad.getString(3))).append("' in column '")
-                    .append(valueColumn).append("' is not a number");
+            boolean weight = bad.getString(1).startsWith("weight");
+            message.append("value '").append(abbreviate(bad.getString(weight ? 4 : 3))).append("' in column '")
+                    .append(weight ? weightColumn : valueColumn).append("' is not a number");
         } else {
             message.append(bad.getString(1)).append(" '").append(abbreviate(bad.getString(2))).append("'");
         }
@@ -331,6 +359,7 @@ final class ParsedInput implements AutoCloseable {
         final String file;
         final String text;
         final String originalValue;
+        final String originalWeight;
 
         HiddenNames(String[] inputColumns) {
             Set<String> taken = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
@@ -339,6 +368,7 @@ final class ParsedInput implements AutoCloseable {
             file = free(taken, PREFIX + "file");
             text = free(taken, PREFIX + "text");
             originalValue = free(taken, PREFIX + "value");
+            originalWeight = free(taken, PREFIX + "weight");
         }
 
         private static String free(Set<String> taken, String name) {

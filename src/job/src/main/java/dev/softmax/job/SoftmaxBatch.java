@@ -95,7 +95,7 @@ final class SoftmaxBatch {
         // Spark throws checked exceptions (SparkException) undeclared: clean up in finally.
         boolean written = false;
         try (ParsedInput input = ParsedInput.read(spark, inputs, inputFormat, settings.valueColumn(),
-                settings.groupBy(), settings.outputColumns())) {
+                settings.weightColumn(), settings.groupBy(), settings.outputColumns())) {
             ParsedInput.Counts counts = input.counts();
             if (counts.badRows() > 0 && badRowsOutput == null) {
                 throw new SoftmaxException(input.describeFirstBadRow() + "; " + counts.badRows() + " bad row"
@@ -119,7 +119,8 @@ final class SoftmaxBatch {
                     .mode(settings.mode())
                     .probColumn(settings.outputColumns().contains(SoftmaxJob.PROB) ? SoftmaxJob.PROB : null)
                     .logProbColumn(settings.outputColumns().contains(SoftmaxJob.LOG_PROB) ? SoftmaxJob.LOG_PROB : null)
-                    .broadcastThreshold(broadcastThreshold);
+                    .broadcastThreshold(broadcastThreshold)
+                    .weight(settings.weightColumn());
             Dataset<Row> normalizers = SoftmaxFunctions.normalizers(good, settings.valueColumn(), options)
                     .persist(StorageLevel.MEMORY_AND_DISK());
             try {

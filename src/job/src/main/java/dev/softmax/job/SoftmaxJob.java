@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
         usageHelpWidth = 100,
         customSynopsis = {
             "jobs/softmax --input PATH [PATH...] --value-column COL --output DIR",
-            "             [--group-by COL[,COL...]] [--temperature T] [--mode exact|fast]",
+            "             [--weight-column COL] [--group-by COL[,COL...]] [--temperature T] [--mode exact|fast]",
             "             [--input-format csv|parquet|json|orc] [--output-format csv|parquet|json|orc]",
             "             [--outputs prob,log_prob] [--overwrite] [--bad-rows DIR]",
             "             [--master URL] [--conf key=value]...",
@@ -63,6 +63,11 @@ public final class SoftmaxJob implements Callable<Integer> {
     @Option(names = "--value-column", required = true, paramLabel = "COL",
             description = "The column to normalize; numeric, or text read as a number (NaN, inf, -inf... allowed).")
     private String valueColumn;
+
+    @Option(names = "--weight-column", paramLabel = "COL",
+            description = "Weights (scipy's b): softmax of w exp(value) within the group; 0 masks a row,"
+                    + " a negative weight makes its group NaN. Read as --value-column is.")
+    private String weightColumn;
 
     @Option(names = "--output", required = true, paramLabel = "DIR",
             description = "Output directory; replaced all at once on success.")
@@ -280,6 +285,13 @@ public final class SoftmaxJob implements Callable<Integer> {
         if (valueColumn.isBlank()) {
             throw new SoftmaxException("--value-column: empty column name");
         }
+        if (weightColumn != null && weightColumn.isBlank()) {
+            throw new SoftmaxException("--weight-column: empty column name");
+        }
+        if (weightColumn != null && weightColumn.equals(valueColumn)) {
+            throw new SoftmaxException("--weight-column: must differ from --value-column, got '" + weightColumn
+                    + "' for both");
+        }
         Map<String, String> sparkConf = new LinkedHashMap<>();
         for (String pair : conf) {
             int equals = pair.indexOf('=');
@@ -292,7 +304,7 @@ public final class SoftmaxJob implements Callable<Integer> {
             throw new SoftmaxException("--bad-rows: empty path");
         }
         return new JobSettings(List.copyOf(inputs), in, valueColumn, output, out, List.copyOf(groups), t,
-                softmaxMode, List.copyOf(outputColumns), overwrite, badRows, sparkConf);
+                softmaxMode, List.copyOf(outputColumns), overwrite, badRows, sparkConf, weightColumn);
     }
 
     private static double parseTemperature(String text) {

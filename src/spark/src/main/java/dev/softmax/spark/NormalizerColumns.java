@@ -28,7 +28,8 @@ import org.apache.spark.sql.types.StructType;
  *   <tr><td>{@value #TEMPERATURE}</td><td>double</td><td>the values were divided by it</td></tr>
  *   <tr><td>{@value #STATUS}</td><td>string</td><td>a {@link dev.softmax.core.Normalizer.Status}
  *       name: {@code FINITE}, {@code EMPTY} (no non-null value), {@code NAN},
- *       {@code POSITIVE_INFINITY}, {@code ALL_NEGATIVE_INFINITY}</td></tr>
+ *       {@code POSITIVE_INFINITY}, {@code ALL_NEGATIVE_INFINITY}, and with weights
+ *       {@code NEGATIVE_WEIGHT} (outputs NaN; logsumexp NaN for a negative sum)</td></tr>
  *   <tr><td>{@value #COUNT}</td><td>bigint</td><td>non-null values folded</td></tr>
  *   <tr><td>{@value #MAX}</td><td>double</td><td>the maximum m (of x / temperature)</td></tr>
  *   <tr><td>{@value #MAX_COUNT}</td><td>bigint</td><td>values equal to m</td></tr>

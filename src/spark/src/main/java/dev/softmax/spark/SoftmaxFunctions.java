@@ -292,4 +292,96 @@ public final class SoftmaxFunctions {
     public static Column array_logsumexp(String columnName) {
         return array_logsumexp(col(columnName));
     }
+
+    // ---- weights (scipy's b) ---------------------------------------------------------------------
+
+    /** {@code logsumexp(x, w)}: log(sum(w exp(x))) over the rows where x and w are non-null. */
+    public static Column logsumexp(Column x, Column w) {
+        return logsumexp(x, w, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code logsumexp(x, w)} in the given mode. */
+    public static Column logsumexp(Column x, Column w, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("logsumexp", mode, x, w);
+    }
+
+    /** {@code signed_logsumexp(x, w)}: STRUCT&lt;value, sign&gt;, log |S| and the sign of S. */
+    public static Column signed_logsumexp(Column x, Column w) {
+        return signed_logsumexp(x, w, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code signed_logsumexp(x, w)} in the given mode. */
+    public static Column signed_logsumexp(Column x, Column w, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("signed_logsumexp", mode, x, w);
+    }
+
+    /** {@code softmax_state(x, w)}: a weighted state, which merges with unweighted ones. */
+    public static Column softmax_state(Column x, Column w) {
+        return softmax_state(x, w, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code softmax_state(x, w)} in the given mode. */
+    public static Column softmax_state(Column x, Column w, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("softmax_state", mode, x, w);
+    }
+
+    /** {@code softmax(x, state, w)}: w exp(x) / S under a weighted state. */
+    public static Column softmax(Column x, Column state, Column w) {
+        return softmax(x, state, w, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code softmax(x, state, w)} in the given mode. */
+    public static Column softmax(Column x, Column state, Column w, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("softmax", mode, x, state, w);
+    }
+
+    /** {@code log_softmax(x, state, w)}: log(w) + x - log S under a weighted state. */
+    public static Column log_softmax(Column x, Column state, Column w) {
+        return log_softmax(x, state, w, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code log_softmax(x, state, w)} in the given mode. */
+    public static Column log_softmax(Column x, Column state, Column w, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("log_softmax", mode, x, state, w);
+    }
+
+    /** {@code array_softmax(x, b)}: b_i exp(x_i) / sum(b_j exp(x_j)), arrays of the same length. */
+    public static Column array_softmax(Column array, Column b) {
+        return array_softmax(array, b, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code array_softmax(x, b)} in the given mode. */
+    public static Column array_softmax(Column array, Column b, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("array_softmax", mode, array, b);
+    }
+
+    /** {@code array_log_softmax(x, b)}. */
+    public static Column array_log_softmax(Column array, Column b) {
+        return array_log_softmax(array, b, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code array_log_softmax(x, b)} in the given mode. */
+    public static Column array_log_softmax(Column array, Column b, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("array_log_softmax", mode, array, b);
+    }
+
+    /** {@code array_logsumexp(x, b)}: scipy's logsumexp(x, b=b). */
+    public static Column array_logsumexp(Column array, Column b) {
+        return array_logsumexp(array, b, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code array_logsumexp(x, b)} in the given mode. */
+    public static Column array_logsumexp(Column array, Column b, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("array_logsumexp", mode, array, b);
+    }
+
+    /** {@code array_signed_logsumexp(x, b)}: scipy's logsumexp(x, b=b, return_sign=True) as a struct. */
+    public static Column array_signed_logsumexp(Column array, Column b) {
+        return array_signed_logsumexp(array, b, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code array_signed_logsumexp(x, b)} in the given mode. */
+    public static Column array_signed_logsumexp(Column array, Column b, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("array_signed_logsumexp", mode, array, b);
+    }
 }

@@ -43,7 +43,8 @@ public final class SoftmaxOptions implements Serializable {
     public static final long DEFAULT_BROADCAST_THRESHOLD = 10L * 1024 * 1024;
 
     private static final SoftmaxOptions DEFAULTS = new SoftmaxOptions(
-            Collections.emptyList(), 1.0, SoftmaxMode.EXACT, "prob", "log_prob", DEFAULT_BROADCAST_THRESHOLD);
+            Collections.emptyList(), 1.0, SoftmaxMode.EXACT, "prob", "log_prob", DEFAULT_BROADCAST_THRESHOLD, null,
+            null);
 
     private final List<String> groupBy;
     private final double temperature;
@@ -51,9 +52,16 @@ public final class SoftmaxOptions implements Serializable {
     private final String probColumn;
     private final String logProbColumn;
     private final long broadcastThreshold;
+    /** The weight column's name, or null (no weights; or a weight given as a Column). */
+    private final String weightColumn;
+    /** The weight as a Column, or null; not serialized (a Column is a driver-side object). */
+    private final transient org.apache.spark.sql.Column weight;
 
     private SoftmaxOptions(List<String> groupBy, double temperature, SoftmaxMode mode,
-            String probColumn, String logProbColumn, long broadcastThreshold) {
+            String probColumn, String logProbColumn, long broadcastThreshold, String weightColumn,
+            org.apache.spark.sql.Column weight) {
+        this.weightColumn = weightColumn;
+        this.weight = weight;
         this.groupBy = groupBy;
         this.temperature = temperature;
         this.mode = mode;
@@ -78,19 +86,20 @@ public final class SoftmaxOptions implements Serializable {
                 throw new SoftmaxException("group-by column names must be non-empty, got " + Arrays.toString(columns));
             }
         }
-        return new SoftmaxOptions(List.of(columns), temperature, mode, probColumn, logProbColumn, broadcastThreshold);
+        return new SoftmaxOptions(List.of(columns), temperature, mode, probColumn, logProbColumn, broadcastThreshold,
+                weightColumn, weight);
     }
 
     /** The softmax of x / temperature (the quotient rounded once); finite and &gt; 0. */
     public SoftmaxOptions temperature(double temperature) {
         return new SoftmaxOptions(groupBy, Softmax.checkTemperature(temperature), mode, probColumn,
-                logProbColumn, broadcastThreshold);
+                logProbColumn, broadcastThreshold, weightColumn, weight);
     }
 
     /** {@link SoftmaxMode#EXACT} (reproducible bits, default) or {@link SoftmaxMode#FAST}. */
     public SoftmaxOptions mode(SoftmaxMode mode) {
         return new SoftmaxOptions(groupBy, temperature, Objects.requireNonNull(mode, "mode"), probColumn,
-                logProbColumn, broadcastThreshold);
+                logProbColumn, broadcastThreshold, weightColumn, weight);
     }
 
     /** The mode by name: {@code exact} or {@code fast}, any case. */
@@ -101,13 +110,13 @@ public final class SoftmaxOptions implements Serializable {
     /** Name of the probability column; {@code null} leaves it out. */
     public SoftmaxOptions probColumn(String name) {
         return new SoftmaxOptions(groupBy, temperature, mode, checkName(name, "probColumn"), logProbColumn,
-                broadcastThreshold);
+                broadcastThreshold, weightColumn, weight);
     }
 
     /** Name of the log-probability column; {@code null} leaves it out. */
     public SoftmaxOptions logProbColumn(String name) {
         return new SoftmaxOptions(groupBy, temperature, mode, probColumn, checkName(name, "logProbColumn"),
-                broadcastThreshold);
+                broadcastThreshold, weightColumn, weight);
     }
 
     /**
@@ -117,7 +126,43 @@ public final class SoftmaxOptions implements Serializable {
      * a broadcast once it has seen the real size). A negative value never broadcasts.
      */
     public SoftmaxOptions broadcastThreshold(long bytes) {
-        return new SoftmaxOptions(groupBy, temperature, mode, probColumn, logProbColumn, bytes);
+        return new SoftmaxOptions(groupBy, temperature, mode, probColumn, logProbColumn, bytes, weightColumn, weight);
+    }
+
+    /**
+     * Weights (scipy's b): the softmax of the rows (x, w) is w exp(x) / sum of w exp(x) over the
+     * group, with rows where x or w is NULL left out (their outputs NULL). A weight of 0 gives
+     * prob 0 and log_prob -Infinity (the row is masked but kept); a negative weight in a group
+     * makes that group's outputs NaN (its normalizer's status is {@code NEGATIVE_WEIGHT}). The
+     * temperature divides x only. {@code null} removes the weights.
+     */
+    public SoftmaxOptions weight(String column) {
+        if (column != null && column.isEmpty()) {
+            throw new SoftmaxException("weight must be a non-empty column name or null, got \"\"");
+        }
+        return new SoftmaxOptions(groupBy, temperature, mode, probColumn, logProbColumn, broadcastThreshold, column,
+                null);
+    }
+
+    /** Weights as an expression over the input; see {@link #weight(String)}. */
+    public SoftmaxOptions weight(org.apache.spark.sql.Column column) {
+        return new SoftmaxOptions(groupBy, temperature, mode, probColumn, logProbColumn, broadcastThreshold, null,
+                column);
+    }
+
+    /** The weight column's name, or null. */
+    public String weightColumn() {
+        return weightColumn;
+    }
+
+    /** The weight given as a Column, or null. */
+    public org.apache.spark.sql.Column weight() {
+        return weight;
+    }
+
+    /** Whether weights are set (by name or as a Column). */
+    public boolean weighted() {
+        return weightColumn != null || weight != null;
     }
 
     private static String checkName(String name, String option) {
@@ -167,18 +212,22 @@ public final class SoftmaxOptions implements Serializable {
                 && groupBy.equals(that.groupBy)
                 && mode == that.mode
                 && Objects.equals(probColumn, that.probColumn)
-                && Objects.equals(logProbColumn, that.logProbColumn);
+                && Objects.equals(logProbColumn, that.logProbColumn)
+                && Objects.equals(weightColumn, that.weightColumn)
+                && Objects.equals(weight, that.weight);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(groupBy, temperature, mode, probColumn, logProbColumn, broadcastThreshold);
+        return Objects.hash(groupBy, temperature, mode, probColumn, logProbColumn, broadcastThreshold, weightColumn,
+                weight);
     }
 
     @Override
     public String toString() {
         return "SoftmaxOptions{groupBy=" + groupBy + ", temperature=" + temperature + ", mode=" + mode.id()
                 + ", probColumn=" + probColumn + ", logProbColumn=" + logProbColumn
-                + ", broadcastThreshold=" + broadcastThreshold + "}";
+                + ", broadcastThreshold=" + broadcastThreshold
+                + (weighted() ? ", weight=" + (weightColumn != null ? weightColumn : weight) : "") + "}";
     }
 }

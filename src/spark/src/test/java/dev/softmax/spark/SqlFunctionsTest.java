@@ -58,9 +58,9 @@ class SqlFunctionsTest {
 
     @Test
     void everyFunctionIsRegistered() {
-        assertThat(names()).containsExactly("logsumexp", "softmax_state", "softmax_state_merge",
-                "softmax_normalizer", "softmax", "log_softmax", "logsumexp_of_state", "array_softmax",
-                "array_log_softmax", "array_logsumexp");
+        assertThat(names()).containsExactly("logsumexp", "signed_logsumexp", "softmax_state",
+                "softmax_state_merge", "softmax_normalizer", "softmax", "log_softmax", "logsumexp_of_state",
+                "array_softmax", "array_log_softmax", "array_logsumexp", "array_signed_logsumexp");
         for (String name : names()) {
             assertThat(spark.catalog().functionExists(name)).as(name).isTrue();
         }
@@ -147,7 +147,7 @@ class SqlFunctionsTest {
                 assertThat(withExtension.catalog().functionExists(name)).as(name).isTrue();
             }
             String usage = withExtension.sql("DESCRIBE FUNCTION softmax_state").collectAsList().toString();
-            assertThat(usage).contains("softmax_state(x) - Returns the softmax normalizer state");
+            assertThat(usage).contains("softmax_state(x[, w]) - Returns the softmax normalizer state");
             Row row = withExtension.sql("SELECT logsumexp(x), array_logsumexp(array(0D, 0D)) "
                     + "FROM VALUES (0D), (0D) AS v(x)").first();
             assertThat(row.getDouble(0)).isEqualTo(Math.log(2));
@@ -231,7 +231,7 @@ class SqlFunctionsTest {
                 .isInstanceOf(AnalysisException.class).hasMessageContaining("`array_softmax`");
         assertThatThrownBy(() -> spark.sql("SELECT softmax(x) FROM t"))
                 .isInstanceOf(AnalysisException.class)
-                .hasMessageContaining("WRONG_NUM_ARGS").hasMessageContaining("`softmax` requires 2 parameters");
+                .hasMessageContaining("WRONG_NUM_ARGS").hasMessageContaining("`softmax` requires [2, 3] parameters");
         Dataset<Row> t = spark.table("t");
         assertThatThrownBy(() -> t.agg(SoftmaxFunctions.softmax_state("g")))
                 .isInstanceOf(AnalysisException.class)

@@ -43,6 +43,8 @@ public final class RowWiseSoftmax extends ProductExpression {
     private final SoftmaxMode mode;
     private final Expression x;
     private final Expression s;
+    /** The row's weight (a checked DOUBLE), or null for the unweighted function. */
+    private final Expression w;
     private transient Expression implementation;
 
     /**
@@ -53,6 +55,12 @@ public final class RowWiseSoftmax extends ProductExpression {
      * @param s the checked state or normalizer argument ({@link SoftmaxArgument.Kind#STATE_OR_NORMALIZER})
      */
     public RowWiseSoftmax(String name, boolean log, SoftmaxMode mode, Expression x, Expression s) {
+        this(name, log, mode, x, s, null);
+    }
+
+    /** The weighted form {@code name(x, s, w)}; w null is the unweighted one. */
+    public RowWiseSoftmax(String name, boolean log, SoftmaxMode mode, Expression x, Expression s, Expression w) {
+        this.w = w;
         this.name = Objects.requireNonNull(name, "name");
         this.log = log;
         this.mode = Objects.requireNonNull(mode, "mode");
@@ -69,6 +77,10 @@ public final class RowWiseSoftmax extends ProductExpression {
     }
 
     private Expression ofState() {
+        if (w != null) {
+            return SoftmaxFunctionRegistry.rowWise(name, log ? "weightedLogSoftmax" : "weightedSoftmax",
+                    DataTypes.DoubleType, false, mode, x, new Cast(s, DataTypes.BinaryType, Option.empty()), w);
+        }
         return SoftmaxFunctionRegistry.rowWise(name, log ? "logSoftmax" : "softmax", DataTypes.DoubleType, false,
                 mode, x, new Cast(s, DataTypes.BinaryType, Option.empty()));
     }
@@ -77,6 +89,9 @@ public final class RowWiseSoftmax extends ProductExpression {
         StructType struct = (StructType) s.dataType();
         List<Expression> arguments = new ArrayList<>();
         arguments.add(x);
+        if (w != null) {
+            arguments.add(w);
+        }
         for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
             Expression value = new GetStructField(s, struct.fieldIndex(field), Option.apply(field));
             switch (field) {
@@ -94,7 +109,8 @@ public final class RowWiseSoftmax extends ProductExpression {
                     arguments.add(cast(value, NormalizerColumns.SCHEMA.apply(field).dataType()));
             }
         }
-        return invoke(log ? "logProb" : "prob", DataTypes.DoubleType, arguments.toArray(new Expression[0]));
+        String method = w != null ? (log ? "weightedLogProb" : "weightedProb") : (log ? "logProb" : "prob");
+        return invoke(method, DataTypes.DoubleType, arguments.toArray(new Expression[0]));
     }
 
     private static Expression cast(Expression value, DataType type) {
@@ -107,7 +123,7 @@ public final class RowWiseSoftmax extends ProductExpression {
 
     @Override
     public scala.collection.immutable.Seq<Expression> children() {
-        return ScalaCollections.seq(List.of(x, s));
+        return ScalaCollections.seq(w == null ? List.of(x, s) : List.of(x, s, w));
     }
 
     @Override
@@ -137,23 +153,24 @@ public final class RowWiseSoftmax extends ProductExpression {
 
     @Override
     public String sql() {
-        return name + "(" + x.sql() + ", " + s.sql() + ")";
+        return name + "(" + x.sql() + ", " + s.sql() + (w == null ? "" : ", " + w.sql()) + ")";
     }
 
     @Override
     public String toString() {
-        return name + "(" + x + ", " + s + ")";
+        return name + "(" + x + ", " + s + (w == null ? "" : ", " + w) + ")";
     }
 
     // Product, as Spark's case classes (CatalystProduct): the constructor arguments, in order.
 
     @Override
     public Object[] fields() {
-        return new Object[] {name, log, mode, x, s};
+        return new Object[] {name, log, mode, x, s, w};
     }
 
     @Override
     public Expression withChildren(List<Expression> newChildren) {
-        return new RowWiseSoftmax(name, log, mode, newChildren.get(0), newChildren.get(1));
+        return new RowWiseSoftmax(name, log, mode, newChildren.get(0), newChildren.get(1),
+                newChildren.size() > 2 ? newChildren.get(2) : null);
     }
 }

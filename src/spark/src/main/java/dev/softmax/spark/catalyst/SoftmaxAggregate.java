@@ -44,6 +44,8 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
     // Transient and set on first use (a deserialized copy starts with the defaults):
     private transient boolean inputKnown;
     private transient int doubleColumn;
+    /** The weight's DOUBLE column for a weighted aggregate over two bound columns, else -1. */
+    private transient int weightColumn;
     private transient double temperature;
 
     /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
@@ -79,8 +81,18 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
     @Override
     public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
         if (!inputKnown) {
+            weightColumn = -1;
             doubleColumn = doubleColumn();
             inputKnown = true;
+        }
+        if (weightColumn >= 0) {
+            // A weighted aggregate over two DOUBLE columns: read both unboxed, as
+            // WeightedAggregator.reduce does with the struct (a NULL x or w skips the row)
+            if (!input.isNullAt(doubleColumn) && !input.isNullAt(weightColumn)) {
+                double x = input.getDouble(doubleColumn);
+                buffer.accept(temperature == 1.0 ? x : x / temperature, input.getDouble(weightColumn));
+            }
+            return buffer;
         }
         if (doubleColumn >= 0) {
             // The common case, a DOUBLE column of the input row: read it unboxed and fold it as
@@ -102,6 +114,19 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
      * values; -1 otherwise.
      */
     private int doubleColumn() {
+        Object weighted = aggregator;
+        if (weighted instanceof WeightedAggregator weightedAggregator
+                && child instanceof org.apache.spark.sql.catalyst.expressions.CreateNamedStruct struct) {
+            List<Expression> values = ScalaCollections.list(struct.valExprs());
+            int x = boundDouble(values.get(0));
+            int w = boundDouble(values.get(1));
+            if (x >= 0 && w >= 0) {
+                temperature = weightedAggregator.temperature();
+                weightColumn = w;
+                return x;
+            }
+            return -1;
+        }
         Expression values = child instanceof SoftmaxArgument argument ? argument.child() : child;
         Object folds = aggregator;
         if (folds instanceof ValueAggregator<?> valueAggregator && values instanceof BoundReference column
@@ -110,6 +135,12 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             return column.ordinal();
         }
         return -1;
+    }
+
+    /** The ordinal of a bound DOUBLE column (a {@link SoftmaxArgument} around it is transparent), else -1. */
+    private static int boundDouble(Expression expression) {
+        Expression e = expression instanceof SoftmaxArgument argument ? argument.child() : expression;
+        return e instanceof BoundReference column && column.dataType() instanceof DoubleType ? column.ordinal() : -1;
     }
 
     @Override

@@ -72,15 +72,23 @@ public final class SoftmaxFunctionRegistry {
     public static final class Definition {
         private final String name;
         private final ExpressionInfo info;
-        private final int arity;
+        private final int minArity;
+        private final int maxArity;
         private final Builder builder;
 
         /** The name, written once: DESCRIBE's text, the builder and the errors all take it from here. */
         Definition(String name, String usage, String arguments, String examples, String group, int arity,
                 Builder builder) {
+            this(name, usage, arguments, examples, group, arity, arity, builder);
+        }
+
+        /** A function with optional trailing arguments: minArity to maxArity arguments. */
+        Definition(String name, String usage, String arguments, String examples, String group, int minArity,
+                int maxArity, Builder builder) {
             this.name = name;
             this.info = SoftmaxFunctionRegistry.info(name, usage, arguments, examples, group);
-            this.arity = arity;
+            this.minArity = minArity;
+            this.maxArity = maxArity;
             this.builder = builder;
         }
 
@@ -104,10 +112,14 @@ public final class SoftmaxFunctionRegistry {
 
         /** Builds the expression with the given mode; wrong arity is Spark's WRONG_NUM_ARGS error. */
         public Expression build(List<Expression> arguments, SoftmaxMode mode) {
-            if (arguments.size() != arity) {
+            if (arguments.size() < minArity || arguments.size() > maxArity) {
+                List<Object> valid = new ArrayList<>();
+                for (int n = minArity; n <= maxArity; n++) {
+                    valid.add(n);
+                }
                 throw sneakyThrow(QueryCompilationErrors.wrongNumArgsError(
                         name,
-                        ScalaCollections.seq(List.<Object>of(arity)),
+                        ScalaCollections.seq(valid),
                         arguments.size(), "", "", ""));
             }
             return builder.build(name, arguments, mode);
@@ -138,10 +150,13 @@ public final class SoftmaxFunctionRegistry {
     static {
         List<Definition> all = new ArrayList<>();
         all.add(new Definition("logsumexp",
-                "_FUNC_(x) - Returns log(sum(exp(x))) over the non-null values of x, computed without "
-                        + "overflow; NULL when there is none.",
+                "_FUNC_(x[, w]) - Returns log(sum(exp(x))) over the non-null values of x, computed without "
+                        + "overflow; NULL when there is none. With weights, log(sum(w * exp(x))) over the rows "
+                        + "where x and w are non-null (scipy's b): a weight 0 removes its row, a negative sum "
+                        + "gives NaN and a zero sum -Infinity.",
                 "\n    Arguments:\n"
-                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n",
+                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n"
+                        + "      * w - optional weights, a numeric column cast to DOUBLE, of any sign.\n",
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(x) FROM VALUES (1000D), (1000D) AS t(x);\n"
                         + "       1000.6931471805599\n"
@@ -149,16 +164,39 @@ public final class SoftmaxFunctionRegistry {
                         + " GROUP BY g;\n"
                         + "       a\t0.6931471805599453\n"
                         + "       b\tNULL\n  ",
-                "agg_funcs", 1,
-                (name, arguments, mode) -> aggregate(name, new LogSumExpAggregator(mode, 1.0),
-                        numeric(arguments.get(0), name, 1, "x"))));
+                "agg_funcs", 1, 2,
+                (name, arguments, mode) -> arguments.size() == 2
+                        ? weighted(name, mode, WeightedAggregator.Output.LOGSUMEXP, arguments)
+                        : aggregate(name, new LogSumExpAggregator(mode, 1.0),
+                                numeric(arguments.get(0), name, 1, "x"))));
+        all.add(new Definition("signed_logsumexp",
+                "_FUNC_(x[, w]) - Returns log(abs(S)) and the sign of S, S = sum(w * exp(x)) over the rows "
+                        + "where x and w are non-null, as a STRUCT<value DOUBLE, sign DOUBLE> (scipy's "
+                        + "return_sign): sign is 1, -1 or 0, and S = 0 exactly gives value -Infinity and sign 0. "
+                        + "Exact mode sums the terms exactly, so terms of equal x cancel exactly. NULL when no "
+                        + "row counts.",
+                "\n    Arguments:\n"
+                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n"
+                        + "      * w - optional weights (1 when left out), a numeric column cast to DOUBLE, of any "
+                        + "sign.\n",
+                "\n    Examples:\n"
+                        + "      > SELECT s.value, s.sign FROM (SELECT _FUNC_(x, w) AS s FROM VALUES (1D, 1D), "
+                        + "(1D, -1D) AS t(x, w));\n"
+                        + "       -Infinity\t0.0\n"
+                        + "      > SELECT _FUNC_(x, w).value FROM VALUES (0D, 2D), (0D, -1D) AS t(x, w);\n"
+                        + "       0.0\n  ",
+                "agg_funcs", 1, 2,
+                (name, arguments, mode) -> weighted(name, mode, WeightedAggregator.Output.SIGNED, arguments)));
         all.add(new Definition("softmax_state",
-                "_FUNC_(x) - Returns the softmax normalizer state of the non-null values of x: the "
+                "_FUNC_(x[, w]) - Returns the softmax normalizer state of the non-null values of x: the "
                         + "versioned binary state of the core, recording its mode and format; NULL when there "
                         + "is no non-null value. Store it, merge it with softmax_state_merge, or use it with "
-                        + "softmax(x, state), log_softmax(x, state) and logsumexp_of_state(state).",
+                        + "softmax(x, state), log_softmax(x, state) and logsumexp_of_state(state). With weights "
+                        + "(rows where x or w is NULL skipped), a weighted state (format 2), which merges with "
+                        + "unweighted ones.",
                 "\n    Arguments:\n"
-                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n",
+                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n"
+                        + "      * w - optional weights, a numeric column cast to DOUBLE, of any sign.\n",
                 "\n    Examples:\n"
                         + "      > SELECT logsumexp_of_state(_FUNC_(x)) FROM VALUES (0D), (0D) AS t(x);\n"
                         + "       0.6931471805599453\n"
@@ -166,9 +204,11 @@ public final class SoftmaxFunctionRegistry {
                         + " FROM VALUES ('a', 0D), ('a', 0D) AS t(g, x);\n"
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
-                "agg_funcs", 1,
-                (name, arguments, mode) -> aggregate(name, new SoftmaxStateAggregator(mode, 1.0),
-                        numeric(arguments.get(0), name, 1, "x"))));
+                "agg_funcs", 1, 2,
+                (name, arguments, mode) -> arguments.size() == 2
+                        ? weighted(name, mode, WeightedAggregator.Output.STATE, arguments)
+                        : aggregate(name, new SoftmaxStateAggregator(mode, 1.0),
+                                numeric(arguments.get(0), name, 1, "x"))));
         all.add(new Definition("softmax_state_merge",
                 "_FUNC_(state) - Merges states from softmax_state (or from earlier merges) into one, "
                         + "with the same bits as softmax_state over all the values in one pass (exact mode); "
@@ -204,38 +244,45 @@ public final class SoftmaxFunctionRegistry {
                 (name, arguments, mode) -> aggregate(name, new NormalizerAggregator(mode, 1.0),
                         numeric(arguments.get(0), name, 1, "x"))));
         all.add(new Definition("softmax",
-                "_FUNC_(x, state) - Returns exp(x) / sum(exp(v)) where the sum runs over the values the "
-                        + "state was built from; NULL when x or state is NULL. NaN when the state holds a NaN "
-                        + "or +Infinity, or only -Infinity; 0 for x = -Infinity beside finite values.",
+                "_FUNC_(x, state[, w]) - Returns exp(x) / sum(exp(v)) where the sum runs over the values "
+                        + "the state was built from; NULL when x or state (or w) is NULL. NaN when the state "
+                        + "holds a NaN or +Infinity, or only -Infinity; 0 for x = -Infinity beside finite "
+                        + "values. With a weight, w * exp(x) / sum(w * exp(v)) for a weighted state: 0 for "
+                        + "w = 0, NaN when the state holds a negative weight.",
                 "\n    Arguments:\n"
                         + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from"
                         + " x / T).\n"
                         + "      * state - a BINARY state from softmax_state or softmax_state_merge, or the STRUCT\n"
-                        + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n",
+                        + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n"
+                        + "      * w - optional: the row's weight, when the state was built with weights.\n",
                 "\n    Examples:\n"
                         + "      > SELECT x, _FUNC_(x, softmax_state(x) OVER ()) FROM VALUES (0D), (0D) AS t(x);\n"
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
-                "math_funcs", 2,
+                "math_funcs", 2, 3,
                 (name, arguments, mode) -> new RowWiseSoftmax(name, false, mode,
                         numeric(arguments.get(0), name, 1, "x"),
-                        stateOrNormalizer(arguments.get(1), name, 2, "state"))));
+                        stateOrNormalizer(arguments.get(1), name, 2, "state"),
+                        arguments.size() == 3 ? numeric(arguments.get(2), name, 3, "w") : null)));
         all.add(new Definition("log_softmax",
-                "_FUNC_(x, state) - Returns log(softmax(x, state)), computed without cancellation; NULL "
-                        + "when x or state is NULL. -Infinity for x = -Infinity beside finite values.",
+                "_FUNC_(x, state[, w]) - Returns log(softmax(x, state[, w])), computed without "
+                        + "cancellation; NULL when x or state (or w) is NULL. -Infinity for x = -Infinity "
+                        + "beside finite values, and for w = 0.",
                 "\n    Arguments:\n"
                         + "      * x - a numeric column, cast to DOUBLE (divided by T if the state was built from"
                         + " x / T).\n"
                         + "      * state - a BINARY state from softmax_state or softmax_state_merge, or the STRUCT\n"
-                        + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n",
+                        + "        normalizer from softmax_normalizer (no decode per row: the form to join to rows).\n"
+                        + "      * w - optional: the row's weight, when the state was built with weights.\n",
                 "\n    Examples:\n"
                         + "      > SELECT x, _FUNC_(x, softmax_state(x) OVER ()) FROM VALUES (0D), (0D) AS t(x);\n"
                         + "       0.0\t-0.6931471805599453\n"
                         + "       0.0\t-0.6931471805599453\n  ",
-                "math_funcs", 2,
+                "math_funcs", 2, 3,
                 (name, arguments, mode) -> new RowWiseSoftmax(name, true, mode,
                         numeric(arguments.get(0), name, 1, "x"),
-                        stateOrNormalizer(arguments.get(1), name, 2, "state"))));
+                        stateOrNormalizer(arguments.get(1), name, 2, "state"),
+                        arguments.size() == 3 ? numeric(arguments.get(2), name, 3, "w") : null)));
         all.add(new Definition("logsumexp_of_state",
                 "_FUNC_(state) - Returns the logsumexp of the values a state was built from; NULL when "
                         + "state is NULL.",
@@ -248,46 +295,68 @@ public final class SoftmaxFunctionRegistry {
                 (name, arguments, mode) -> rowWise(name, "logSumExpOfState", DataTypes.DoubleType, true, mode,
                         state(arguments.get(0), name, 1, "state"))));
         all.add(new Definition("array_softmax",
-                "_FUNC_(array) - Returns the softmax of the elements of a numeric array: exp(v) / "
+                "_FUNC_(array[, b]) - Returns the softmax of the elements of a numeric array: exp(v) / "
                         + "sum(exp(w)), without overflow. A NULL array gives NULL, an empty array an empty "
-                        + "array; NULL elements stay NULL and are left out of the sum.",
+                        + "array; NULL elements stay NULL and are left out of the sum. With weights b (an array "
+                        + "of the same length), b_i * exp(v_i) / sum(b_j * exp(v_j)): 0 where b_i = 0, NaN "
+                        + "everywhere when a weight is negative.",
                 "\n    Arguments:\n"
                         + "      * array - an ARRAY of a numeric type, cast to ARRAY<DOUBLE>. For a temperature T, "
-                        + "write transform(array, v -> v / T).\n",
+                        + "write transform(array, v -> v / T).\n"
+                        + "      * b - optional weights, an ARRAY of a numeric type of the same length.\n",
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(array(1000D, 1000D, NULL));\n"
                         + "       [0.5,0.5,null]\n  ",
-                "array_funcs", 1,
-                (name, arguments, mode) -> rowWise(name, "arraySoftmax",
-                        DataTypes.createArrayType(DataTypes.DoubleType, true), false, mode,
-                        numericArray(arguments.get(0), name, 1, "array"),
-                        Literal.create(1.0, DataTypes.DoubleType))));
+                "array_funcs", 1, 2,
+                (name, arguments, mode) -> arrays(name, "arraySoftmax", "weightedArraySoftmax",
+                        DataTypes.createArrayType(DataTypes.DoubleType, true), mode, arguments)));
         all.add(new Definition("array_log_softmax",
-                "_FUNC_(array) - Returns the log-softmax of the elements of a numeric array. A NULL array "
-                        + "gives NULL, an empty array an empty array; NULL elements stay NULL and are left "
-                        + "out of the sum.",
+                "_FUNC_(array[, b]) - Returns the log-softmax of the elements of a numeric array. A NULL "
+                        + "array gives NULL, an empty array an empty array; NULL elements stay NULL and are left "
+                        + "out of the sum. With weights b, log(b_i) + v_i - log(sum(b_j * exp(v_j))).",
                 "\n    Arguments:\n"
                         + "      * array - an ARRAY of a numeric type, cast to ARRAY<DOUBLE>. For a temperature T, "
-                        + "write transform(array, v -> v / T).\n",
+                        + "write transform(array, v -> v / T).\n"
+                        + "      * b - optional weights, an ARRAY of a numeric type of the same length.\n",
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(array(0D, 0D));\n"
                         + "       [-0.6931471805599453,-0.6931471805599453]\n  ",
-                "array_funcs", 1,
-                (name, arguments, mode) -> rowWise(name, "arrayLogSoftmax",
-                        DataTypes.createArrayType(DataTypes.DoubleType, true), false, mode,
-                        numericArray(arguments.get(0), name, 1, "array"),
-                        Literal.create(1.0, DataTypes.DoubleType))));
+                "array_funcs", 1, 2,
+                (name, arguments, mode) -> arrays(name, "arrayLogSoftmax", "weightedArrayLogSoftmax",
+                        DataTypes.createArrayType(DataTypes.DoubleType, true), mode, arguments)));
         all.add(new Definition("array_logsumexp",
-                "_FUNC_(array) - Returns log(sum(exp(v))) over the non-null elements of a numeric "
-                        + "array, without overflow. NULL for a NULL array, -Infinity for an empty one.",
+                "_FUNC_(array[, b]) - Returns log(sum(exp(v))) over the non-null elements of a numeric "
+                        + "array, without overflow. NULL for a NULL array, -Infinity for an empty one. With "
+                        + "weights b (scipy's logsumexp(a, b=b)), log(sum(b_i * exp(v_i))): NaN for a negative "
+                        + "sum, -Infinity for a zero one.",
                 "\n    Arguments:\n"
-                        + "      * array - an ARRAY of a numeric type, cast to ARRAY<DOUBLE>.\n",
+                        + "      * array - an ARRAY of a numeric type, cast to ARRAY<DOUBLE>.\n"
+                        + "      * b - optional weights, an ARRAY of a numeric type of the same length (an error "
+                        + "naming both lengths otherwise).\n",
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(array(1000D, 1000D));\n"
                         + "       1000.6931471805599\n  ",
-                "array_funcs", 1,
-                (name, arguments, mode) -> rowWise(name, "arrayLogSumExp", DataTypes.DoubleType, false, mode,
+                "array_funcs", 1, 2,
+                (name, arguments, mode) -> arrays(name, "arrayLogSumExp", "weightedArrayLogSumExp",
+                        DataTypes.DoubleType, mode, arguments)));
+        all.add(new Definition("array_signed_logsumexp",
+                "_FUNC_(array, b) - Returns log(abs(S)) and the sign of S, S = sum(b_i * exp(v_i)) over the "
+                        + "pairs where neither is NULL, as a STRUCT<value DOUBLE, sign DOUBLE> (scipy's "
+                        + "logsumexp(a, b=b, return_sign=True)): S = 0 exactly gives value -Infinity and sign 0. "
+                        + "NULL for a NULL array.",
+                "\n    Arguments:\n"
+                        + "      * array - an ARRAY of a numeric type, cast to ARRAY<DOUBLE>.\n"
+                        + "      * b - weights, an ARRAY of a numeric type of the same length (an error naming both "
+                        + "lengths otherwise).\n",
+                "\n    Examples:\n"
+                        + "      > SELECT s.value, s.sign FROM (SELECT _FUNC_(array(1D, 1D, 1D), "
+                        + "array(1D, -1D, -1D)) AS s);\n"
+                        + "       1.0\t-1.0\n  ",
+                "array_funcs", 2,
+                (name, arguments, mode) -> rowWise(name, "weightedArraySignedLogSumExp",
+                        SoftmaxRuntime.SIGNED_SCHEMA, false, mode,
                         numericArray(arguments.get(0), name, 1, "array"),
+                        numericArray(arguments.get(1), name, 2, "b"),
                         Literal.create(1.0, DataTypes.DoubleType))));
         DEFINITIONS = Collections.unmodifiableList(all);
         Map<String, Definition> byName = new LinkedHashMap<>();
@@ -384,6 +453,35 @@ public final class SoftmaxFunctionRegistry {
             return new FastSoftmaxAggregate(name, output, ((ValueAggregator<?>) aggregator).temperature(), argument);
         }
         return new SoftmaxAggregate(name, aggregator, argument);
+    }
+
+    /**
+     * A weighted aggregate: {@code output} of the rows (x, w) of the first two arguments (w = 1
+     * when there is one argument), run by {@link SoftmaxAggregate} in either mode.
+     */
+    static Expression weighted(String name, SoftmaxMode mode, WeightedAggregator.Output output,
+            List<Expression> arguments) {
+        return new SoftmaxAggregate(name, new WeightedAggregator(mode, 1.0, output),
+                pair(name, arguments.get(0), arguments.size() > 1 ? arguments.get(1) : null));
+    }
+
+    /** STRUCT&lt;x, w&gt; of the checked arguments x and w (w = 1 when null). */
+    static Expression pair(String name, Expression x, Expression w) {
+        Expression weight = w == null ? Literal.create(1.0, DataTypes.DoubleType) : numeric(w, name, 2, "w");
+        return new org.apache.spark.sql.catalyst.expressions.CreateNamedStruct(ScalaCollections.seq(List.of(
+                Literal.create("x", DataTypes.StringType), numeric(x, name, 1, "x"),
+                Literal.create("w", DataTypes.StringType), weight)));
+    }
+
+    /** An array function of (array) or (array, b). */
+    static Expression arrays(String name, String method, String weightedMethod, DataType type, SoftmaxMode mode,
+            List<Expression> arguments) {
+        if (arguments.size() == 1) {
+            return rowWise(name, method, type, false, mode, numericArray(arguments.get(0), name, 1, "array"),
+                    Literal.create(1.0, DataTypes.DoubleType));
+        }
+        return rowWise(name, weightedMethod, type, false, mode, numericArray(arguments.get(0), name, 1, "array"),
+                numericArray(arguments.get(1), name, 2, "b"), Literal.create(1.0, DataTypes.DoubleType));
     }
 
     /**

@@ -91,15 +91,26 @@ public final class SoftmaxPlan {
 
     /** The group columns, then the normalizer of each group as one struct column. */
     private static Dataset<Row> normalizerStructs(Dataset<Row> df, Column value, SoftmaxOptions options) {
-        Expression aggregate = SoftmaxFunctionRegistry.aggregate("softmax_normalizer",
-                new NormalizerAggregator(options.mode(), options.temperature()),
-                SoftmaxFunctionRegistry.numeric(ColumnExpressions.expression(value), "softmax", 1, "value"));
+        Expression aggregate = options.weighted()
+                ? new SoftmaxAggregate("softmax_normalizer",
+                        new WeightedAggregator(options.mode(), options.temperature(),
+                                WeightedAggregator.Output.NORMALIZER),
+                        SoftmaxFunctionRegistry.pair("softmax", ColumnExpressions.expression(value),
+                                ColumnExpressions.expression(weight(df, options))))
+                : SoftmaxFunctionRegistry.aggregate("softmax_normalizer",
+                        new NormalizerAggregator(options.mode(), options.temperature()),
+                        SoftmaxFunctionRegistry.numeric(ColumnExpressions.expression(value), "softmax", 1, "value"));
         Column normalizer = ColumnExpressions.column(((AggregateFunction) aggregate).toAggregateExpression())
                 .as(NORMALIZER);
         if (options.groupBy().isEmpty()) {
             return df.agg(normalizer);
         }
         return df.groupBy(groupColumns(options).toArray(new Column[0])).agg(normalizer);
+    }
+
+    /** The weight of {@code options} as a column of {@code df}. */
+    private static Column weight(Dataset<Row> df, SoftmaxOptions options) {
+        return options.weight() != null ? options.weight() : column(df, options.weightColumn());
     }
 
     private static List<Column> groupColumns(SoftmaxOptions options) {
@@ -118,7 +129,7 @@ public final class SoftmaxPlan {
             // and its single row travels to the executors inside the task.
             Dataset<Row> attached = df.select(col("*"),
                     ColumnExpressions.scalar(structs.select(compact(col(quote(NORMALIZER))))).as(NORMALIZER));
-            return attached.select(outputs(col("*"), value, col(quote(NORMALIZER)), options)).drop(NORMALIZER);
+            return attached.select(outputs(df, col("*"), value, col(quote(NORMALIZER)), options)).drop(NORMALIZER);
         }
         List<Column> right = new ArrayList<>();
         List<String> temporary = new ArrayList<>();
@@ -136,7 +147,7 @@ public final class SoftmaxPlan {
             condition = condition == null ? equal : condition.and(equal);
         }
         Dataset<Row> joined = df.join(perGroup, condition, "left_outer");
-        return joined.select(outputs(col("*"), value, perGroup.col(quote(NORMALIZER)), options))
+        return joined.select(outputs(df, col("*"), value, perGroup.col(quote(NORMALIZER)), options))
                 .drop(temporary.toArray(new String[0]));
     }
 
@@ -154,29 +165,39 @@ public final class SoftmaxPlan {
         return estimate.compareTo(BigInteger.valueOf(threshold)) <= 0 ? functions.broadcast(perGroup) : perGroup;
     }
 
-    private static Column[] outputs(Column all, Column value, Column normalizer, SoftmaxOptions options) {
+    private static Column[] outputs(Dataset<Row> df, Column all, Column value, Column normalizer,
+            SoftmaxOptions options) {
         List<Column> columns = new ArrayList<>();
         columns.add(all);
         Expression x = SoftmaxFunctionRegistry.numeric(ColumnExpressions.expression(value), "softmax", 1, "value");
+        Expression w = options.weighted()
+                ? SoftmaxFunctionRegistry.numeric(ColumnExpressions.expression(weight(df, options)), "softmax", 2,
+                        "weight")
+                : null;
         if (options.probColumn() != null) {
-            columns.add(perRow("softmax", "prob", x, normalizer).as(options.probColumn()));
+            columns.add(perRow("softmax", w == null ? "prob" : "weightedProb", x, w, normalizer)
+                    .as(options.probColumn()));
         }
         if (options.logProbColumn() != null) {
-            columns.add(perRow("log_softmax", "logProb", x, normalizer).as(options.logProbColumn()));
+            columns.add(perRow("log_softmax", w == null ? "logProb" : "weightedLogProb", x, w, normalizer)
+                    .as(options.logProbColumn()));
         }
         return columns.toArray(new Column[0]);
     }
 
-    /** {@code SoftmaxRuntime.method(x, the fields of the compact normalizer)}; NULL if any is NULL. */
-    private static Column perRow(String name, String method, Expression x, Column normalizer) {
+    /** {@code SoftmaxRuntime.method(x[, w], the fields of the compact normalizer)}; NULL if any is NULL. */
+    private static Column perRow(String name, String method, Expression x, Expression w, Column normalizer) {
         List<Expression> arguments = new ArrayList<>();
         arguments.add(x);
+        if (w != null) {
+            arguments.add(w);
+        }
         for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
             arguments.add(ColumnExpressions.expression(normalizer.getField(field)));
         }
         return ColumnExpressions.column(new SoftmaxCall(
                 SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, DataTypes.DoubleType, false, arguments),
-                name, 1));
+                name, w == null ? 1 : 2));
     }
 
     /**

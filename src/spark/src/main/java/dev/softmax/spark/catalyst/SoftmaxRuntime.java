@@ -40,7 +40,107 @@ public final class SoftmaxRuntime {
     private static final UTF8String[] STATUS_NAMES =
             Arrays.stream(STATUSES).map(status -> UTF8String.fromString(status.name())).toArray(UTF8String[]::new);
 
+    /** The STRUCT of {@code signed_logsumexp} and {@code array_signed_logsumexp}: log |S| and its sign. */
+    public static final org.apache.spark.sql.types.StructType SIGNED_SCHEMA =
+            new org.apache.spark.sql.types.StructType(new org.apache.spark.sql.types.StructField[] {
+                org.apache.spark.sql.types.DataTypes.createStructField("value",
+                        org.apache.spark.sql.types.DataTypes.DoubleType, false),
+                org.apache.spark.sql.types.DataTypes.createStructField("sign",
+                        org.apache.spark.sql.types.DataTypes.DoubleType, false)});
+
     private SoftmaxRuntime() {}
+
+    // ---- weighted (x, state, w) and (x, w, normalizer fields) ------------------------------------
+
+    /** {@code softmax(x, state, w)}. */
+    public static double weightedSoftmax(double x, byte[] state, double w, int mode) {
+        return normalizerOfState(state, MODES[mode]).prob(x, w);
+    }
+
+    /** {@code log_softmax(x, state, w)}. */
+    public static double weightedLogSoftmax(double x, byte[] state, double w, int mode) {
+        return normalizerOfState(state, MODES[mode]).logProb(x, w);
+    }
+
+    /** prob of the row (x / temperature, w) under a finished normalizer given by its fields. */
+    public static double weightedProb(double x, double w, int mode, int status, double temperature, long count,
+            double max, long maxCount, double logNormalizerHigh, double logNormalizerLow) {
+        return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
+                logNormalizerLow).prob(temperature == 1.0 ? x : x / temperature, w);
+    }
+
+    /** log_prob of the row (x / temperature, w) under a finished normalizer given by its fields. */
+    public static double weightedLogProb(double x, double w, int mode, int status, double temperature, long count,
+            double max, long maxCount, double logNormalizerHigh, double logNormalizerLow) {
+        return Normalizer.restore(MODES[mode], STATUSES[status], count, max, maxCount, logNormalizerHigh,
+                logNormalizerLow).logProb(temperature == 1.0 ? x : x / temperature, w);
+    }
+
+    /** {@code array_softmax(x, b)}: pairs with a null element give null and are left out. */
+    public static ArrayData weightedArraySoftmax(ArrayData values, ArrayData weights, double temperature, int mode) {
+        return weightedRowWise(values, weights, temperature, MODES[mode], false);
+    }
+
+    /** {@code array_log_softmax(x, b)}. */
+    public static ArrayData weightedArrayLogSoftmax(ArrayData values, ArrayData weights, double temperature,
+            int mode) {
+        return weightedRowWise(values, weights, temperature, MODES[mode], true);
+    }
+
+    /** {@code array_logsumexp(x, b)}: NaN for a negative sum, -inf for a zero one. */
+    public static double weightedArrayLogSumExp(ArrayData values, ArrayData weights, double temperature, int mode) {
+        double[][] pairs = nonNullPairs(values, weights);
+        return Softmax.logSumExp(pairs[0], pairs[1], temperature, MODES[mode]);
+    }
+
+    /** {@code array_signed_logsumexp(x, b)}: STRUCT&lt;value, sign&gt;. */
+    public static InternalRow weightedArraySignedLogSumExp(ArrayData values, ArrayData weights, double temperature,
+            int mode) {
+        double[][] pairs = nonNullPairs(values, weights);
+        dev.softmax.core.SignedLogSumExp r = Softmax.signedLogSumExp(pairs[0], pairs[1], temperature, MODES[mode]);
+        return new org.apache.spark.sql.catalyst.expressions.GenericInternalRow(new Object[] {r.value(), r.sign()});
+    }
+
+    private static ArrayData weightedRowWise(ArrayData values, ArrayData weights, double temperature,
+            SoftmaxMode mode, boolean log) {
+        int n = values.numElements();
+        double[][] pairs = nonNullPairs(values, weights);
+        double[] result = log
+                ? Softmax.logSoftmax(pairs[0], pairs[1], temperature, mode)
+                : Softmax.softmax(pairs[0], pairs[1], temperature, mode);
+        if (pairs[0].length == n) {
+            return UnsafeArrayData.fromPrimitiveArray(result);
+        }
+        Object[] withNulls = new Object[n];
+        for (int i = 0, j = 0; i < n; i++) {
+            withNulls[i] = values.isNullAt(i) || weights.isNullAt(i) ? null : (Object) result[j++];
+        }
+        return new GenericArrayData(withNulls);
+    }
+
+    /** The pairs (x_i, b_i) with neither null; the arrays must have the same length. */
+    private static double[][] nonNullPairs(ArrayData values, ArrayData weights) {
+        int n = values.numElements();
+        if (weights.numElements() != n) {
+            throw new SoftmaxException("x and b must have the same length: operands could not be broadcast"
+                    + " together with shapes (" + n + ",) (" + weights.numElements() + ",)");
+        }
+        int present = 0;
+        for (int i = 0; i < n; i++) {
+            if (!values.isNullAt(i) && !weights.isNullAt(i)) {
+                present++;
+            }
+        }
+        double[] x = new double[present];
+        double[] b = new double[present];
+        for (int i = 0, j = 0; i < n; i++) {
+            if (!values.isNullAt(i) && !weights.isNullAt(i)) {
+                x[j] = values.getDouble(i);
+                b[j++] = weights.getDouble(i);
+            }
+        }
+        return new double[][] {x, b};
+    }
 
     // ---- (x, state) ---------------------------------------------------------------------------
 

@@ -1,0 +1,451 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.core;
+
+/**
+ * The weighted part of {@link ExactLogSumExp}: terms w exp(x) deposited exactly, the finish of a
+ * weighted state (signed sums included) and its format 2 bytes.
+ *
+ * <ul>
+ *   <li><b>Term.</b> w = f 2^k with |f| in [1, 2). The anchor is that of x (q0 = rint(x / 512),
+ *       r0 = x - 512 q0, exact) while |r0 + k ln2| &lt;= 384, that is for every weight within
+ *       2^-184 to 2^185 in magnitude; beyond, it moves by j = rint((r0 + k ln2) / 512) anchors
+ *       so that the term stays on the grid. exp(r0 - 512 j) comes from today's kernel
+ *       ({@link ExactMath#expScaled}, relative error below 2^-80) as th + tl; tl is cut to the
+ *       32 leading bits of its significand (and, for j = 0, to the unweighted grid 2^-448),
+ *       exactly as the unweighted deposit cuts it, so a weight of +-1 deposits exactly +- the
+ *       unweighted term.</li>
+ *   <li><b>Product.</b> f (th + tl) is deposited exactly: f th and f tl are each the product of
+ *       two 53-bit significands, a 106-bit integer (the value of TwoProduct's p + e). Its bits lie between
+ *       2^-720 and 2^556 of the anchor, so the weighted grid (44 bins of 32 bits from 2^-736)
+ *       holds every one of them: the deposits are exact, and the bins hold exactly the sum of
+ *       w (th + tl) over the rows. Rows of equal x whose weights share an anchor (any weights
+ *       within 2^-184 to 2^185) deposit exactly (sum of w) (th + tl): [a, a] with [1, -1], or
+ *       [a, a, a] with [0.5, 0.25, -0.75], gives bins that are exactly zero.</li>
+ *   <li><b>Signs.</b> The bins are signed; an anchor's sum may be negative. The sum S is zero
+ *       exactly when every kept anchor is zero (e^512 is transcendental).</li>
+ *   <li><b>Dropped anchors.</b> As unweighted, only the anchors top, top - 1 and top - 2 are
+ *       kept (top = the largest anchor of any row). A dropped term is below e^-768 = 2^-1108 of
+ *       the largest term; S is exact but for them.</li>
+ * </ul>
+ */
+final class ExactWeights {
+    /** Bins per anchor of a weighted state. */
+    static final int BINS_W = 44;
+    /** Bin 0 of a weighted state holds the bits of weight 2^-736 to 2^-705 of an anchor's sum. */
+    static final int GRID_W = 736;
+    /** The unweighted bin i is the weighted bin i + SHIFT_BINS: (736 - 448) / 32. */
+    static final int SHIFT_BINS = 9;
+    private static final int GRID_UNWEIGHTED = 448;
+    private static final long MASK32 = 0xffffffffL;
+    private static final double LN2 = 0.6931471805599453;
+
+    private ExactWeights() {
+    }
+
+    /** k with |w| = f 2^k, |f| in [1, 2), for a finite nonzero w (subnormals included). */
+    static int exponent(double w) {
+        double a = Math.abs(w);
+        if (a >= Double.MIN_NORMAL) {
+            return (int) ((Double.doubleToRawLongBits(a) >>> 52) & 0x7ff) - 1023;
+        }
+        return Math.getExponent(a * 0x1p54) - 54;
+    }
+
+    /** w / 2^k for k = {@link #exponent}(w): the significand, |f| in [1, 2), by its bits where w is normal. */
+    static double significand(double w, int k) {
+        if (k >= Double.MIN_EXPONENT) {
+            long bits = Double.doubleToRawLongBits(w);
+            return Double.longBitsToDouble((bits & 0x800fffffffffffffL) | 0x3ff0000000000000L);
+        }
+        return Math.scalb(w, -k);
+    }
+
+    /** The anchor shift j of a term: 0 while |r0 + k ln2| &lt;= 384 (see the class comment). */
+    static int anchorShift(double r0, int k) {
+        double y0 = r0 + k * LN2;
+        return Math.abs(y0) <= 384 ? 0 : (int) Math.rint(y0 * 0x1p-9);
+    }
+
+    /**
+     * The term exp(r0 - 512 j) as the two doubles the deposit uses, out[0] + out[1] (out[1]
+     * cut as the class comment says), times 2^n; returns n.
+     */
+    static int term(double r0, int j, double[] out) {
+        if (j == 0) {
+            int n = ExactMath.expScaled(r0, 0.0, out);
+            out[1] = cutLow(out[0], out[1], -GRID_UNWEIGHTED - n);
+            return n;
+        }
+        double shift = 512.0 * j;
+        double rh = r0 - shift;
+        double rl = DoubleDouble.twoSumError(r0, -shift, rh);
+        int n = ExactMath.expScaled(rh, 0.0, out);
+        double lo = out[1] + out[0] * rl; // exp(rh + rl) = exp(rh) (1 + rl), rl^2 / 2 < 2^-88
+        double th = out[0] + lo;
+        out[1] = cutLow(th, DoubleDouble.fastTwoSumError(out[0], lo, th), Integer.MIN_VALUE);
+        out[0] = th;
+        return n;
+    }
+
+    /**
+     * The low part as the unweighted deposit keeps it: 0 below 2^-80 of the high part, else the
+     * 32 leading bits of its significand, truncated towards zero, and nothing below 2^grid.
+     */
+    private static double cutLow(double high, double low, int grid) {
+        if (!(Math.abs(low) >= 0x1p-80 * high)) {
+            return 0.0;
+        }
+        // low is normal here (at least 2^-80 of a high part near 1): drop the significand bits
+        // below 2^quantum, towards zero, with a mask (the same value as (long) (low / 2^quantum)
+        // times 2^quantum, without the slow Math.scalb)
+        long bits = Double.doubleToRawLongBits(low);
+        int exponent = (int) ((bits >>> 52) & 0x7ff) - 1023;
+        int drop = Math.max(21, grid - exponent + 52); // significand bits below the kept ones
+        if (drop > 52) {
+            return 0.0;
+        }
+        return Double.longBitsToDouble(bits & (-1L << drop));
+    }
+
+    /**
+     * Deposits f (th + tl) 2^n exactly: each product of two 53-bit significands is an exact
+     * 106-bit integer (Math.multiplyHigh), added as five 32-bit chunks. The same value as the
+     * four doubles of TwoProduct (p1 + e1 + p2 + e2), with fewer operations.
+     */
+    static void depositProduct(long[] bins, int offset, double f, double th, double tl, int n) {
+        long fBits = Double.doubleToRawLongBits(f);
+        long fSignificand = (fBits & 0xfffffffffffffL) | 0x10000000000000L; // |f| in [1, 2): exponent 0
+        long sign = fBits >> 63;
+        depositIntegerProduct(bins, offset, fSignificand, th, n, sign);
+        if (tl != 0) {
+            long tlBits = Double.doubleToRawLongBits(tl);
+            depositIntegerProduct(bins, offset, fSignificand, tl, n, sign ^ (tlBits >> 63));
+        }
+    }
+
+    /** Adds sign (F 2^-52) |v| 2^n: F times v's significand, a 106-bit integer, as chunks. */
+    private static void depositIntegerProduct(long[] bins, int offset, long fSignificand, double v, int n,
+            long sign) {
+        long bits = Double.doubleToRawLongBits(v);
+        int biased = (int) (bits >>> 52) & 0x7ff;
+        long significand = (bits & 0xfffffffffffffL) | 0x10000000000000L; // v is never zero nor subnormal
+        long lo = fSignificand * significand;
+        long hi = Math.multiplyHigh(fSignificand, significand);
+        int shift = biased - 1075 - 52 + n + GRID_W; // grid position of the product's lowest bit
+        if (shift < 0) { // only trailing zero bits lie below the grid
+            lo = (lo >>> -shift) | (hi << (64 + shift));
+            hi >>>= -shift;
+            shift = 0;
+        }
+        int i = offset + (shift >>> 5);
+        int o = shift & 31;
+        long c0 = (lo << o) & MASK32;
+        long c1 = (lo >>> (32 - o)) & MASK32;
+        long c2 = ((o == 0 ? 0 : lo >>> (64 - o)) | (hi << o)) & MASK32;
+        long c3 = (hi >>> (32 - o)) & MASK32;
+        long c4 = o == 0 ? 0 : hi >>> (64 - o);
+        bins[i] += (c0 ^ sign) - sign;
+        bins[i + 1] += (c1 ^ sign) - sign;
+        bins[i + 2] += (c2 ^ sign) - sign;
+        bins[i + 3] += (c3 ^ sign) - sign;
+        bins[i + 4] += (c4 ^ sign) - sign;
+    }
+
+    /** Adds v 2^n to the bins of one anchor on the weighted grid; every bit lands on it. */
+    private static void deposit(long[] bins, int offset, double v, int n) {
+        long bits = Double.doubleToRawLongBits(v);
+        int biased = (int) (bits >>> 52) & 0x7ff;
+        if (biased == 0) {
+            return; // zero (the products are never subnormal: see the class comment)
+        }
+        long significand = (bits & 0xfffffffffffffL) | 0x10000000000000L;
+        int shift = biased - 1075 + n + GRID_W;
+        if (shift < 0) { // only trailing zero bits lie below the grid
+            significand >>>= -shift;
+            shift = 0;
+        }
+        long sign = bits >> 63;
+        int i = offset + (shift >>> 5);
+        int o = shift & 31;
+        long c0 = (significand << o) & MASK32;
+        long c1 = (significand >>> (32 - o)) & MASK32;
+        long c2 = (significand >>> 32) >>> (32 - o);
+        bins[i] += (c0 ^ sign) - sign;
+        bins[i + 1] += (c1 ^ sign) - sign;
+        bins[i + 2] += (c2 ^ sign) - sign;
+    }
+
+    /** Carries so that bins 0..42 are in [0, 2^32) and the top bin is signed; the value is unchanged. */
+    static void normalizeAnchor(long[] target, int offset) {
+        for (int i = offset; i < offset + BINS_W - 1; i++) {
+            long carry = target[i] >> 32;
+            target[i] -= carry << 32;
+            target[i + 1] += carry;
+        }
+    }
+
+    /** Negates a normalized anchor in place (two's complement over the bins), normalized again. */
+    private static void negate(long[] target, int offset) {
+        for (int i = offset; i < offset + BINS_W; i++) {
+            target[i] = -target[i];
+        }
+        normalizeAnchor(target, offset);
+    }
+
+    /**
+     * The value of one normalized anchor, relative to e^(512 anchor), as hi + lo times
+     * 2^exponent with hi in [1, 2) (signed); false when it is zero.
+     */
+    private static boolean anchorValue(long[] work, int anchor, double[] out, int[] exponent) {
+        int offset = anchor * BINS_W;
+        boolean negative = work[offset + BINS_W - 1] < 0;
+        if (negative) {
+            negate(work, offset);
+        }
+        int highest = BINS_W - 1;
+        while (highest >= 0 && work[offset + highest] == 0) {
+            highest--;
+        }
+        if (highest < 0) {
+            return false;
+        }
+        double hi = 0;
+        double lo = 0;
+        int base = 32 * highest;
+        for (int i = Math.max(0, highest - 4); i <= highest; i++) { // 160 bits > 106, smallest first
+            double v = Math.scalb((double) work[offset + i], 32 * i - base);
+            double s = hi + v;
+            lo += DoubleDouble.twoSumError(hi, v, s);
+            hi = s;
+        }
+        double s = hi + lo;
+        lo = DoubleDouble.fastTwoSumError(hi, lo, s);
+        int e = Math.getExponent(s);
+        out[0] = Math.scalb(negative ? -s : s, -e);
+        out[1] = Math.scalb(negative ? -lo : lo, -e);
+        exponent[0] = e + base - GRID_W;
+        return true;
+    }
+
+    /** e^512 as a double-double, the ratio of two adjacent anchors. */
+    private static final double[] EXP_512 = new double[2];
+
+    static {
+        DoubleDouble.divide(1.0, 0.0, ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, EXP_512);
+    }
+
+    /**
+     * Finishes a weighted state; work holds its normalized bins (and is changed). S / e^m is
+     * formed as the sum over the anchors of their exact sums times e^(512 (anchor - q_m)),
+     * divided by the deposited term of m at its own anchor q_m (as the unweighted finish does),
+     * in double-double with a separate power of two; L = log |S / e^m|.
+     */
+    static Normalizer finish(int flags, long count, double max, long maxCount, double top, long[] work) {
+        if ((flags & (StateFormat.FLAG_NAN | StateFormat.FLAG_POSITIVE_INFINITY
+                | StateFormat.FLAG_NEGATIVE_INFINITE_TERM)) != 0 || (flags & StateFormat.FLAG_FINITE) == 0) {
+            return Normalizer.weighted(SoftmaxMode.EXACT, flags, count, max, maxCount, Double.NaN, Double.NaN, 0);
+        }
+        double[] t = new double[2];
+        double qm = Math.rint(max * 0x1p-9);
+        int nm = term(max - 512 * qm, 0, t);
+        double termHigh = t[0];
+        double termLow = t[1];
+        double th = t[0] + t[1];
+        double tl = DoubleDouble.fastTwoSumError(t[0], t[1], th);
+        int delta = (int) (top - qm); // within -2..2: see the class comment
+        double[] sum = new double[2];
+        long[] copy = java.util.Arrays.copyOf(work, work.length);
+        int exponent = sumAnchors(work, th, tl, nm, delta, sum);
+        if (exponent == Integer.MIN_VALUE) { // S = 0 exactly: only negative weights cancel a sum
+            return Normalizer.weighted(SoftmaxMode.EXACT, flags, count, max, maxCount,
+                    Double.NEGATIVE_INFINITY, 0.0, 0);
+        }
+        double sign = sum[0] < 0 ? -1.0 : 1.0;
+        double[] log = new double[2];
+        double d = Math.scalb(sum[0], exponent);
+        if (d > 1 - 0x1p-7 && d < 1 + 0x1p-7 && delta >= 0 && delta < ExactLogSumExp.ANCHORS) {
+            // L is small: log1p of z = (S - T) / T with S - T exact in the bins, T the term of m,
+            // so that a tiny z keeps its digits (the unweighted finish subtracts the same way)
+            int offset = delta * BINS_W;
+            depositProduct(copy, offset, -1.0, termHigh, termLow, nm);
+            normalizeAnchor(copy, offset);
+            int e = sumAnchors(copy, th, tl, nm, delta, sum);
+            if (e == Integer.MIN_VALUE) {
+                log[0] = 0.0;
+                log[1] = 0.0;
+            } else {
+                ExactMath.log1pSigned(Math.scalb(sum[0], e), Math.scalb(sum[1], e), log);
+            }
+        } else {
+            logScaled(Math.abs(sum[0]), sign * sum[1], exponent, log);
+        }
+        return Normalizer.weighted(SoftmaxMode.EXACT, flags, count, max, maxCount, log[0], log[1], sign);
+    }
+
+    /**
+     * The sum over the anchors of their exact sums times e^(512 (delta - a)), divided by the
+     * term of m th + tl times 2^nm, into sum as a double-double times 2^exponent (returned);
+     * Integer.MIN_VALUE when every anchor is zero. work is changed.
+     */
+    private static int sumAnchors(long[] work, double th, double tl, int nm, int delta, double[] sum) {
+        double[] part = new double[2];
+        int[] e = new int[1];
+        double[] parts = new double[2 * ExactLogSumExp.ANCHORS];
+        int[] exponents = new int[ExactLogSumExp.ANCHORS];
+        boolean[] present = new boolean[ExactLogSumExp.ANCHORS];
+        int highest = Integer.MIN_VALUE;
+        for (int a = 0; a < ExactLogSumExp.ANCHORS; a++) {
+            if (!anchorValue(work, a, part, e)) {
+                continue;
+            }
+            DoubleDouble.divide(part[0], part[1], th, tl, part);
+            int exponent = e[0] - nm;
+            for (int p = delta - a; p != 0; p += p > 0 ? -1 : 1) { // times e^(512 (delta - a))
+                int s = Math.getExponent(part[0]);
+                part[0] = Math.scalb(part[0], -s);
+                part[1] = Math.scalb(part[1], -s);
+                exponent += s;
+                if (p > 0) {
+                    DoubleDouble.multiply(part[0], part[1], EXP_512[0], EXP_512[1], part);
+                } else {
+                    DoubleDouble.multiply(part[0], part[1], ExactMath.EXP_M512_HI, ExactMath.EXP_M512_LO, part);
+                }
+            }
+            int s = Math.getExponent(part[0]);
+            parts[2 * a] = Math.scalb(part[0], -s);
+            parts[2 * a + 1] = Math.scalb(part[1], -s);
+            exponents[a] = exponent + s;
+            present[a] = true;
+            highest = Math.max(highest, exponents[a]);
+        }
+        if (highest == Integer.MIN_VALUE) {
+            return highest;
+        }
+        sum[0] = 0;
+        sum[1] = 0;
+        for (int a = ExactLogSumExp.ANCHORS - 1; a >= 0; a--) { // smallest first
+            if (present[a]) {
+                int shift = Math.max(exponents[a] - highest, -1100);
+                DoubleDouble.add(sum[0], sum[1], Math.scalb(parts[2 * a], shift),
+                        Math.scalb(parts[2 * a + 1], shift), sum);
+            }
+        }
+        if (sum[0] == 0) { // anchors cancelling each other beyond double-double: keep a sign, stay finite
+            int a = 0;
+            while (!present[a]) {
+                a++;
+            }
+            sum[0] = Math.copySign(0x1p-106, parts[2 * a]);
+            sum[1] = 0;
+        }
+        return highest;
+    }
+
+    /**
+     * log((hi + lo) 2^exponent) for a positive double-double, with full relative precision
+     * near 1 (log1p of d - 1 while |d - 1| &lt; 2^-7).
+     */
+    static void logScaled(double hi, double lo, int exponent, double[] out) {
+        int s = Math.getExponent(hi);
+        double h = Math.scalb(hi, -s);
+        double l = Math.scalb(lo, -s);
+        int e = exponent + s; // d = (h + l) 2^e, h in [1, 2)
+        if (e == 0 || e == -1) {
+            double dh = Math.scalb(h, e);
+            double dl = Math.scalb(l, e);
+            double zh = dh - 1.0; // exact (Sterbenz)
+            double z = zh + dl;
+            double zl = DoubleDouble.twoSumError(zh, dl, z);
+            if (Math.abs(z) < 0x1p-7) {
+                ExactMath.log1pSigned(z, zl, out);
+                return;
+            }
+        }
+        ExactMath.log(h, l, out);
+        if (e != 0) {
+            double ah = e * ExactMath.LN2_HI;
+            double ae = DoubleDouble.twoProductError(e, ExactMath.LN2_HI, ah);
+            double al = ae + e * ExactMath.LN2_LO;
+            DoubleDouble.add(ah, al, out[0], out[1], out);
+        }
+    }
+
+    /** Writes a weighted state in format 2 (layout: {@link LogSumExpAccumulator}). */
+    static byte[] toBytes(int flags, long count, double max, long maxCount, double top, long[] bins) {
+        StateFormat.Writer out = new StateFormat.Writer();
+        out.writeByte(StateFormat.FORMAT_VERSION_WEIGHTED);
+        out.writeByte(SoftmaxMode.EXACT.code());
+        out.writeByte(flags | StateFormat.FLAG_WEIGHTED);
+        out.writeVarLong(count);
+        if ((flags & StateFormat.FLAG_FINITE) != 0) {
+            out.writeLong(Double.doubleToRawLongBits(max));
+            out.writeVarLong(maxCount);
+            out.writeLong(Double.doubleToRawLongBits(top + 0.0)); // rint gives -0.0 for x in (-256, 0)
+            long[] magnitude = new long[BINS_W];
+            for (int a = 0; a < ExactLogSumExp.ANCHORS; a++) {
+                System.arraycopy(bins, a * BINS_W, magnitude, 0, BINS_W);
+                boolean negative = magnitude[BINS_W - 1] < 0;
+                if (negative) {
+                    negate(magnitude, 0);
+                }
+                int first = 0;
+                int last = BINS_W - 1;
+                while (last >= 0 && magnitude[last] == 0) {
+                    last--;
+                }
+                while (first < last && magnitude[first] == 0) {
+                    first++;
+                }
+                int length = last < 0 ? 0 : last - first + 1;
+                out.writeByte(length == 0 ? 0 : first);
+                out.writeByte(length);
+                if (length > 0) {
+                    out.writeByte(negative ? 1 : 0);
+                }
+                for (int i = 0; i < length; i++) {
+                    out.writeUnsignedInt(magnitude[first + i]);
+                }
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** Reads the anchors of a format 2 state into bins, checking every field. */
+    static void readAnchors(StateFormat.Reader in, long count, double max, long maxCount, double top, long[] bins) {
+        if (!(Math.abs(max) <= Double.MAX_VALUE) || maxCount < 1 || maxCount > count) {
+            throw StateFormat.corrupt("expected a finite maximum counted 1 to " + count
+                    + " times, actual " + max + " counted " + maxCount + " times");
+        }
+        double qm = Math.rint(max * 0x1p-9);
+        if (top != Math.rint(top) || !(Math.abs(top - qm) <= 2) || Double.doubleToRawLongBits(top) == Long.MIN_VALUE) {
+            throw StateFormat.corrupt("expected a top anchor within 2 of " + qm + ", actual " + top);
+        }
+        for (int a = 0; a < ExactLogSumExp.ANCHORS; a++) {
+            int first = in.readByte("first bin");
+            int length = in.readByte("bin count");
+            if (first + length > BINS_W - 1 || (length == 0 && first != 0)) {
+                throw StateFormat.corrupt("expected bins within 0.." + (BINS_W - 2) + ", actual "
+                        + first + " + " + length);
+            }
+            if (length == 0) {
+                continue;
+            }
+            int sign = in.readByte("sign");
+            if (sign > 1) {
+                throw StateFormat.corrupt("expected a sign 0 or 1, actual " + sign);
+            }
+            int offset = a * BINS_W;
+            for (int i = 0; i < length; i++) {
+                bins[offset + first + i] = in.readUnsignedInt("bin");
+            }
+            if (bins[offset + first] == 0 || bins[offset + first + length - 1] == 0) {
+                throw StateFormat.corrupt("expected no zero bin at either end of anchor " + a);
+            }
+            if (sign == 1) {
+                negate(bins, offset);
+            }
+        }
+    }
+}
