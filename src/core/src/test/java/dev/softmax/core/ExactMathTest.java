@@ -76,6 +76,49 @@ class ExactMathTest {
         assertThat(worst).isLessThan(0x1p-80);
     }
 
+    /**
+     * The weighted deposits' precise kernel: relative error below 2^-134 (its third part is
+     * what the deposit adds beyond the first two, so this is the accuracy of a weighted term),
+     * over random reduced arguments with and without a low part, and the edges: 0, tiny
+     * arguments, the reduction's midpoints (k ln2/256 + ln2/512) and the ends of the range.
+     */
+    @Test
+    void expScaledPreciseIsAccurateTo2ToTheMinus134() {
+        Random random = new Random(5);
+        double worst = 0;
+        double[] out = new double[3];
+        double[] old = new double[2];
+        double step = Math.log(2) / 256;
+        for (int i = 0; i < 6000; i++) {
+            double rh;
+            switch (i % 6) {
+                case 0 -> rh = (random.nextDouble() * 2 - 1) * 1000;
+                case 1 -> rh = (random.nextDouble() * 2 - 1) * 0.01;
+                case 2 -> rh = (random.nextInt(2_000_001) - 1_000_000 + 0.5) * step
+                        * (1 + 1e-15 * random.nextGaussian());
+                case 3 -> rh = Math.scalb(random.nextDouble(), -random.nextInt(1000)) * (random.nextBoolean() ? 1 : -1);
+                case 4 -> rh = i % 12 == 4 ? 0.0 : (random.nextDouble() * 2 - 1) * 256;
+                default -> rh = (random.nextBoolean() ? 1 : -1) * (1000 - random.nextDouble());
+            }
+            if (Math.abs(rh) > 1000) {
+                rh = Math.copySign(1000, rh);
+            }
+            double rl = i % 2 == 0 ? 0.0 : (random.nextDouble() * 2 - 1) * 0x1p-44;
+            int n = ExactMath.expScaledPrecise(rh, rl, out);
+            BigDecimal actual = dd(out[0], out[1]).add(new BigDecimal(out[2])).multiply(ExactOracle.pow2(n));
+            BigDecimal exact = ExactOracle.exp(dd(rh, rl));
+            worst = Math.max(worst, relativeError(actual, exact));
+            assertThat(ExactMath.expScaled(rh, 0.0, old)).isEqualTo(n); // the same power of two
+            if (rl == 0) {
+                assertThat(Math.abs(out[0] - old[0])).isLessThanOrEqualTo(8 * Math.ulp(old[0])); // unnormalised
+            }
+            assertThat(Math.abs(out[1])).isLessThanOrEqualTo(Math.ulp(out[0]) / 2);
+            assertThat(Math.abs(out[2])).isLessThanOrEqualTo(Math.ulp(out[1]) / 2);
+        }
+        TestReport.measured("expScaledPrecise, worst relative error", TestReport.powerOfTwo(worst));
+        assertThat(worst).isLessThan(0x1p-134);
+    }
+
     @Test
     void expRoundedIsCorrectlyRoundedIncludingSubnormals() {
         Random random = new Random(2);
