@@ -154,11 +154,11 @@ final class ExactMath {
     }
 
     /**
-     * exp(rh + rl) to about 2^-134 relative, as a normalised triple out[0] + out[1] + out[2]
-     * times 2^n (n returned), for the weighted deposits' third part ({@link ExactWeights}).
+     * exp(rh + rl) to about 2^-134 relative, as a normalised triple out[at] + out[at + 1] +
+     * out[at + 2] times 2^n (n returned), for the weighted deposits' third part ({@link ExactWeights}).
      * Requires |rh| &lt; 2^19 ln2/256 and |rl| &lt;= 2^-40; rh + rl need not be normalised.
      * The reduction index k is that of {@link #expScaled}(rh, ...), so n is the same and
-     * out[0] is within an ulp of expScaled's high part.
+     * out[at] is within a few ulps of expScaled's (unnormalised) high part.
      *
      * <p>Method: t = rh + rl - k ln2/256 as a triple z + t1 + t2 (ln2/256 in four parts, the
      * products by k exact by TwoProduct but the last), |z| &lt; 2^-9.47, |t1| &lt; 2^-62,
@@ -171,7 +171,7 @@ final class ExactMath {
      * cross terms and U's double-double steps (ExactMathTest measures the error against
      * BigDecimal). Deterministic: only + - * fma and rint.
      */
-    static int expScaledPrecise(double rh, double rl, double[] out) {
+    static int expScaledPrecise(double rh, double rl, double[] out, int at) {
         double kd = Math.rint(rh * INV_LN2_256);
         int k = (int) kd;
         // t = rh + rl - k (C1 + P2 + P3 + P4): a exact (as in expScaled), b and c by TwoProduct
@@ -261,9 +261,9 @@ final class ExactMath {
         double o0 = p + l2;
         double o = DoubleDouble.fastTwoSumError(p, l2, o0);
         double o1 = o + l3;
-        out[0] = o0;
-        out[1] = o1;
-        out[2] = DoubleDouble.twoSumError(o, l3, o1);
+        out[at] = o0;
+        out[at + 1] = o1;
+        out[at + 2] = DoubleDouble.twoSumError(o, l3, o1);
         return k >> 8;
     }
 

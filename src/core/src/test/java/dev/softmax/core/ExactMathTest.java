@@ -104,7 +104,7 @@ class ExactMathTest {
                 rh = Math.copySign(1000, rh);
             }
             double rl = i % 2 == 0 ? 0.0 : (random.nextDouble() * 2 - 1) * 0x1p-44;
-            int n = ExactMath.expScaledPrecise(rh, rl, out);
+            int n = ExactMath.expScaledPrecise(rh, rl, out, 0);
             BigDecimal actual = dd(out[0], out[1]).add(new BigDecimal(out[2])).multiply(ExactOracle.pow2(n));
             BigDecimal exact = ExactOracle.exp(dd(rh, rl));
             worst = Math.max(worst, relativeError(actual, exact));
