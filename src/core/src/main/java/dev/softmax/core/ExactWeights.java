@@ -118,7 +118,13 @@ final class ExactWeights {
             rh = r0 - shift;
             rl = DoubleDouble.twoSumError(r0, -shift, rh);
         }
-        ExactMath.expScaledPrecise(rh, rl, out, 3); // the same n: the same reduction index
+        int n3 = ExactMath.expScaledPrecise(rh, rl, out, 3);
+        if (n3 != n) { // a reduction index on either side of a power of two: n3 - n is +-1, exact
+            double scale = n3 > n ? 2.0 : 0.5;
+            out[3] *= scale;
+            out[4] *= scale;
+            out[5] *= scale;
+        }
         double th = out[0];
         double tl = out[1];
         double d = out[3] - th; // exact (Sterbenz): both are the term within 2^-49

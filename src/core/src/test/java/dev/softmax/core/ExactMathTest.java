@@ -77,13 +77,13 @@ class ExactMathTest {
     }
 
     /**
-     * The weighted deposits' precise kernel: relative error below 2^-134 (its third part is
+     * The weighted deposits' precise kernel: relative error below 2^-138 (its third part is
      * what the deposit adds beyond the first two, so this is the accuracy of a weighted term),
      * over random reduced arguments with and without a low part, and the edges: 0, tiny
      * arguments, the reduction's midpoints (k ln2/256 + ln2/512) and the ends of the range.
      */
     @Test
-    void expScaledPreciseIsAccurateTo2ToTheMinus134() {
+    void expScaledPreciseIsAccurateTo2ToTheMinus138() {
         Random random = new Random(5);
         double worst = 0;
         double[] out = new double[3];
@@ -100,6 +100,9 @@ class ExactMathTest {
                 case 4 -> rh = i % 12 == 4 ? 0.0 : (random.nextDouble() * 2 - 1) * 256;
                 default -> rh = (random.nextBoolean() ? 1 : -1) * (1000 - random.nextDouble());
             }
+            if (i % 300 == 7) {
+                rh = (random.nextInt(9) - 4) * Math.log(2) * (1 + 0x1p-50 * random.nextGaussian()); // near 2^n
+            }
             if (Math.abs(rh) > 1000) {
                 rh = Math.copySign(1000, rh);
             }
@@ -108,15 +111,17 @@ class ExactMathTest {
             BigDecimal actual = dd(out[0], out[1]).add(new BigDecimal(out[2])).multiply(ExactOracle.pow2(n));
             BigDecimal exact = ExactOracle.exp(dd(rh, rl));
             worst = Math.max(worst, relativeError(actual, exact));
-            assertThat(ExactMath.expScaled(rh, 0.0, old)).isEqualTo(n); // the same power of two
+            int oldN = ExactMath.expScaled(rh, 0.0, old);
+            assertThat(Math.abs(oldN - n)).isLessThanOrEqualTo(1); // the two reductions may straddle a power of two
             if (rl == 0) {
-                assertThat(Math.abs(out[0] - old[0])).isLessThanOrEqualTo(8 * Math.ulp(old[0])); // unnormalised
+                double scaled = Math.scalb(out[0], n - oldN);
+                assertThat(Math.abs(scaled - old[0])).isLessThanOrEqualTo(8 * Math.ulp(old[0])); // unnormalised
             }
-            assertThat(Math.abs(out[1])).isLessThanOrEqualTo(Math.ulp(out[0]) / 2);
-            assertThat(Math.abs(out[2])).isLessThanOrEqualTo(Math.ulp(out[1]) / 2);
+            assertThat(Math.abs(out[1])).isLessThanOrEqualTo(0x1p-50 * out[0]);
+            assertThat(Math.abs(out[2])).isLessThanOrEqualTo(0x1p-80 * out[0]);
         }
         TestReport.measured("expScaledPrecise, worst relative error", TestReport.powerOfTwo(worst));
-        assertThat(worst).isLessThan(0x1p-134);
+        assertThat(worst).isLessThan(0x1p-138);
     }
 
     @Test
