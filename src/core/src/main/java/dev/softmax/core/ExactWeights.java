@@ -22,20 +22,43 @@ import java.util.concurrent.atomic.LongAdder;
  *       ({@link ExactMath#expScaled}, relative error below 2^-80) as th + tl; tl is cut to the
  *       32 leading bits of its significand (and, for j = 0, to the unweighted grid 2^-448),
  *       exactly as the unweighted deposit cuts it, so a weight of +-1 deposits exactly +- the
- *       unweighted term.</li>
- *   <li><b>Product.</b> f (th + tl) is deposited exactly: f th and f tl are each the product of
- *       two 53-bit significands, a 106-bit integer (the value of TwoProduct's p + e). Its bits lie between
- *       2^-720 and 2^556 of the anchor, so the weighted grid (44 bins of 32 bits from 2^-736)
- *       holds every one of them: the deposits are exact, and the bins hold exactly the sum of
- *       w (th + tl) over the rows. Rows of equal x whose weights share an anchor (any weights
- *       within 2^-184 to 2^185) deposit exactly (sum of w) (th + tl): [a, a] with [1, -1], or
+ *       unweighted term in the main part.</li>
+ *   <li><b>Third part.</b> t3 = exp(r0 - 512 j) - th - tl from {@link ExactMath#expScaledPrecise}
+ *       (relative error below 2^-138), rounded once to a double (|t3| &lt; 2^-78 th, so 2^-131
+ *       of the term) and cut to its bits of weight 2^-150 th and above, towards zero. It
+ *       depends on x alone, not on w, so equal x still cancel exactly. th + tl + t3 is within
+ *       2^-130.5 of exp(r0 - 512 j) (measured 2^-133.6).</li>
+ *   <li><b>Product.</b> f (th + tl) is deposited exactly into the main part of the anchor: f th
+ *       and f tl are each the product of two 53-bit significands, a 106-bit integer (the value of
+ *       TwoProduct's p + e). Its bits lie between 2^-720 and 2^556 of the anchor, so the main
+ *       grid (44 bins of 32 bits from 2^-736) holds every one of them. f t3, a third 106-bit
+ *       product, goes into the anchor's third parts (44 bins of 32 bits from 2^-768): its
+ *       bits lie between about 2^-759 (2^-202 of a term of at least e^-384 = 2^-554) and
+ *       2^480. The deposits are exact: the bins hold exactly the sum of w (th + tl) and of w t3
+ *       over the rows. Rows of equal x whose weights share an anchor (any weights within
+ *       2^-184 to 2^185) deposit exactly (sum of w) (th + tl + t3): [a, a] with [1, -1], or
  *       [a, a, a] with [0.5, 0.25, -0.75], gives bins that are exactly zero.</li>
+ *   <li><b>Rows without a third part.</b> A row of an unweighted state merged in (format 1
+ *       keeps no third parts) or accepted by {@link ExactLogSumExp#accept(double)} into a
+ *       weighted state deposits th + tl alone. Summed with third parts, such a row beside the
+ *       same x with weight -1 would leave -t3, not 0; so the state is marked
+ *       ({@link StateFormat#FLAG_UNCORRECTED}), its third parts are left out of the finish (and
+ *       out of its bytes), and its terms are accurate to the kernel's 2^-80 as before. The mark
+ *       is an OR over the rows and states: the same bits for any order and partitioning. A row
+ *       of weight 1 through {@link ExactLogSumExp#accept(double, double)} carries its third
+ *       part, and so makes the state weighted.</li>
  *   <li><b>Signs.</b> The bins are signed; an anchor's sum may be negative. The sum S is zero
  *       exactly when every kept anchor is zero (e^512 is transcendental).</li>
+ *   <li><b>Finish.</b> Weights &gt;= 0: from the main parts, as before the third parts (the
+ *       terms do not cancel; L keeps its former bits). A negative weight: R = log |S| exactly
+ *       rounded from the exact sum of main and third parts ({@link #signedLog}), the sign of that
+ *       sum, and L = R - m.</li>
  *   <li><b>Dropped anchors.</b> As unweighted, only the anchors top, top - 1 and top - 2 are
  *       kept (top = the largest anchor of any row). A dropped term is below e^-768 = 2^-1108 of
  *       the largest term; S is exact but for them.</li>
  * </ul>
+ * The bits of th, tl and t3 are part of format 2: a change to either kernel needs a new format
+ * version (StateFormatTest's golden states guard it).
  */
 final class ExactWeights {
     /** Bins per anchor and part of a weighted state (main part, then third parts). */
