@@ -176,6 +176,25 @@ class WeightedFunctionsTest {
     }
 
     @Test
+    void sqlJoinWithAWeightedNormalizer() {
+        rows().createOrReplaceTempView("weighted_rows3");
+        List<Row> out = spark.sql("SELECT /*+ BROADCAST(n) */ t.g, t.x, t.w, softmax(t.x, n.s, t.w), "
+                + "log_softmax(t.x, n.s, t.w), n.s.status FROM weighted_rows3 t JOIN (SELECT g, "
+                + "softmax_normalizer(x, w) AS s FROM weighted_rows3 GROUP BY g) n ON t.g <=> n.g").collectAsList();
+        assertThat(out).hasSize((int) rows().count());
+        for (Row row : out) {
+            Normalizer n = normalizer(row.getString(0));
+            assertThat(row.getString(5)).as(row.getString(0)).isEqualTo(n.status().name());
+            if (row.isNullAt(1) || row.isNullAt(2)) {
+                assertThat(row.isNullAt(3)).isTrue();
+                continue;
+            }
+            assertBits(row.getDouble(3), n.prob(row.getDouble(1), row.getDouble(2)), row.getString(0));
+            assertBits(row.getDouble(4), n.logProb(row.getDouble(1), row.getDouble(2)), row.getString(0));
+        }
+    }
+
+    @Test
     void dataFrameSoftmaxWithAWeight() {
         Dataset<Row> rows = rows();
         for (SoftmaxOptions options : List.of(SoftmaxOptions.defaults().groupBy("g").weight("w"),
