@@ -220,6 +220,29 @@ class WeightedFunctionsTest {
     }
 
     @Test
+    void weightsComputedPerRowAreTheCoresBits() {
+        // x and w as expressions, not bound columns: the aggregate evaluates them one by one
+        for (Row row : rows().groupBy("g").agg(
+                SoftmaxFunctions.logsumexp(col("x").multiply(0.5), col("w").multiply(col("w"))),
+                SoftmaxFunctions.signed_logsumexp(col("x").plus(1.0), col("w").minus(0.25))).collectAsList()) {
+            double[][] c = cases.get(row.getString(0));
+            double[] half = new double[c[0].length];
+            double[] square = new double[c[0].length];
+            double[] plusOne = new double[c[0].length];
+            double[] minusQuarter = new double[c[0].length];
+            for (int i = 0; i < half.length; i++) {
+                half[i] = c[0][i] * 0.5;
+                square[i] = c[1][i] * c[1][i];
+                plusOne[i] = c[0][i] + 1.0;
+                minusQuarter[i] = c[1][i] - 0.25;
+            }
+            assertBits(row.getDouble(1), Softmax.logSumExp(half, square), row.getString(0));
+            assertBits(row.getStruct(2).getDouble(0), Softmax.signedLogSumExp(plusOne, minusQuarter).value(),
+                    row.getString(0));
+        }
+    }
+
+    @Test
     void weightedStatesMergeWithUnweightedOnes() {
         Row row = spark.sql("SELECT logsumexp_of_state(softmax_state_merge(s)) FROM ("
                 + "SELECT softmax_state(x) AS s FROM VALUES (1D), (2D) AS t(x) UNION ALL "
