@@ -246,80 +246,22 @@ final class ExactWeights {
         bins[i + 4] += (c4 ^ sign) - sign;
     }
 
-    /** Adds v 2^n to the bins of one anchor on the weighted grid; every bit lands on it. */
-    private static void deposit(long[] bins, int offset, double v, int n) {
-        long bits = Double.doubleToRawLongBits(v);
-        int biased = (int) (bits >>> 52) & 0x7ff;
-        if (biased == 0) {
-            return; // zero (the products are never subnormal: see the class comment)
-        }
-        long significand = (bits & 0xfffffffffffffL) | 0x10000000000000L;
-        int shift = biased - 1075 + n + GRID_W;
-        if (shift < 0) { // only trailing zero bits lie below the grid
-            significand >>>= -shift;
-            shift = 0;
-        }
-        long sign = bits >> 63;
-        int i = offset + (shift >>> 5);
-        int o = shift & 31;
-        long c0 = (significand << o) & MASK32;
-        long c1 = (significand >>> (32 - o)) & MASK32;
-        long c2 = (significand >>> 32) >>> (32 - o);
-        bins[i] += (c0 ^ sign) - sign;
-        bins[i + 1] += (c1 ^ sign) - sign;
-        bins[i + 2] += (c2 ^ sign) - sign;
-    }
-
     /** Carries so that bins 0..42 are in [0, 2^32) and the top bin is signed; the value is unchanged. */
     static void normalizeAnchor(long[] target, int offset) {
-        for (int i = offset; i < offset + BINS_W - 1; i++) {
-            long carry = target[i] >> 32;
-            target[i] -= carry << 32;
-            target[i + 1] += carry;
-        }
+        normalizeBlock(target, offset, BINS_W);
     }
 
     /** Negates a normalized anchor in place (two's complement over the bins), normalized again. */
     private static void negate(long[] target, int offset) {
-        for (int i = offset; i < offset + BINS_W; i++) {
-            target[i] = -target[i];
-        }
-        normalizeAnchor(target, offset);
+        negateBlock(target, offset, BINS_W);
     }
 
-    /**
-     * The value of one normalized anchor, relative to e^(512 anchor), as hi + lo times
-     * 2^exponent with hi in [1, 2) (signed); false when it is zero.
-     */
-    private static boolean anchorValue(long[] work, int anchor, double[] out, int[] exponent) {
-        int offset = anchor * BINS_W;
-        boolean negative = work[offset + BINS_W - 1] < 0;
-        if (negative) {
-            negate(work, offset);
+    /** Negates a normalized block of bins in place, normalized again. */
+    private static void negateBlock(long[] bins, int offset, int length) {
+        for (int i = offset; i < offset + length; i++) {
+            bins[i] = -bins[i];
         }
-        int highest = BINS_W - 1;
-        while (highest >= 0 && work[offset + highest] == 0) {
-            highest--;
-        }
-        if (highest < 0) {
-            return false;
-        }
-        double hi = 0;
-        double lo = 0;
-        int base = 32 * highest;
-        for (int i = Math.max(0, highest - 4); i <= highest; i++) { // 160 bits > 106, smallest first
-            double v = Math.scalb((double) work[offset + i], 32 * i - base);
-            double s = hi + v;
-            lo += DoubleDouble.twoSumError(hi, v, s);
-            hi = s;
-        }
-        double s = hi + lo;
-        lo = DoubleDouble.fastTwoSumError(hi, lo, s);
-        int e = Math.getExponent(s);
-        out[0] = Math.scalb(negative ? -s : s, -e);
-        out[1] = Math.scalb(negative ? -lo : lo, -e);
-        exponent[0] = e + base - GRID_W;
-        return true;
+        normalizeBlock(bins, offset, length);
     }
 
     /** e^512 as a double-double, the ratio of two adjacent anchors. */
@@ -507,10 +449,7 @@ final class ExactWeights {
     private static boolean blockValue(long[] bins, int offset, int length, int grid, double[] out, int[] exponent) {
         boolean negative = bins[offset + length - 1] < 0;
         if (negative) {
-            for (int i = offset; i < offset + length; i++) {
-                bins[i] = -bins[i];
-            }
-            normalizeBlock(bins, offset, length);
+            negateBlock(bins, offset, length);
         }
         int highest = length - 1;
         while (highest >= 0 && bins[offset + highest] == 0) {
@@ -646,7 +585,7 @@ final class ExactWeights {
         boolean[] present = new boolean[ExactLogSumExp.ANCHORS];
         int highest = Integer.MIN_VALUE;
         for (int a = 0; a < ExactLogSumExp.ANCHORS; a++) {
-            if (!anchorValue(work, a, part, e)) {
+            if (!blockValue(work, a * BINS_W, BINS_W, GRID_W, part, e)) { // relative to e^(512 a)
                 continue;
             }
             DoubleDouble.divide(part[0], part[1], th, tl, part);
