@@ -168,24 +168,9 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             throw new SoftmaxException("weight " + w + " beside x = " + x + " is out of range: with |x| >= 2^61"
                     + " the weight must be within 2^-184 to 2^184");
         }
-        int offset = 0;
-        if ((flags & StateFormat.FLAG_FINITE) == 0) {
-            flags |= StateFormat.FLAG_FINITE;
-            max = x;
-            maxCount = 1;
-            top = q;
-        } else {
-            mergeMax(x, 1);
-            if (q > top) {
-                shiftAnchors(q - top);
-                top = q;
-            } else if (q < top) {
-                double gap = top - q;
-                if (gap >= ANCHORS) {
-                    return;
-                }
-                offset = (int) gap * ExactWeights.STRIDE;
-            }
+        int offset = anchorOffset(x, q, ExactWeights.STRIDE);
+        if (offset < 0) {
+            return;
         }
         if ((flags & StateFormat.FLAG_UNCORRECTED) != 0) { // third parts are left out: none needed
             int n = ExactWeights.term(r0, j, term);
@@ -205,29 +190,40 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     private void acceptFinite(double x) {
         double q = Math.rint(x * 0x1p-9);
-        int offset = 0;
-        if ((flags & StateFormat.FLAG_FINITE) == 0) {
-            flags |= StateFormat.FLAG_FINITE;
-            max = x;
-            maxCount = 1;
-            top = q;
-        } else {
-            mergeMax(x, 1);
-            if (q > top) {
-                shiftAnchors(q - top);
-                top = q;
-            } else if (q < top) {
-                double gap = top - q; // exact when below ANCHORS (Sterbenz), else >= ANCHORS
-                if (gap >= ANCHORS) {
-                    return;
-                }
-                offset = (int) gap * BINS;
-            }
+        int offset = anchorOffset(x, q, BINS);
+        if (offset < 0) {
+            return;
         }
         depositTerm(bins, offset, x - 512 * q);
         if (++pending >= NORMALIZE_EVERY) {
             normalize(bins);
         }
+    }
+
+    /**
+     * Counts the finite value x of anchor q into the maximum and the top anchor (shifting the
+     * anchors up when q is above it): the offset of anchor q's bins, binsPerAnchor apart, or -1
+     * when q lies below the kept anchors and the term is dropped.
+     */
+    private int anchorOffset(double x, double q, int binsPerAnchor) {
+        if ((flags & StateFormat.FLAG_FINITE) == 0) {
+            flags |= StateFormat.FLAG_FINITE;
+            max = x;
+            maxCount = 1;
+            top = q;
+            return 0;
+        }
+        mergeMax(x, 1);
+        if (q > top) {
+            shiftAnchors(q - top);
+            top = q;
+            return 0;
+        }
+        double gap = top - q; // exact when below ANCHORS (Sterbenz), else >= ANCHORS
+        if (gap >= ANCHORS) {
+            return -1;
+        }
+        return (int) gap * binsPerAnchor;
     }
 
     /** Max in Double.compare order (+0.0 above -0.0), with the count of bit-equal values. */
