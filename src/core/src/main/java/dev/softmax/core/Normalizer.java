@@ -415,17 +415,8 @@ public final class Normalizer implements Serializable {
                 return Math.scalb(rh, n);
             }
         } else {
-            double rounded = Math.scalb(rh, n); // rounds rh alone
-            double residual = (rh - Math.scalb(rounded, -n)) + rl;
-            double halfUlp = Math.scalb(Double.MIN_VALUE, -n - 1);
-            if (residual > halfUlp) {
-                rounded = Math.nextUp(rounded);
-                residual -= 2 * halfUlp;
-            } else if (residual < -halfUlp) {
-                rounded = Math.nextDown(rounded);
-                residual += 2 * halfUlp;
-            }
-            if (Math.abs(residual) + bound < halfUlp) {
+            double rounded = CorrectRounding.roundSubnormal(rh, rl, n, bound);
+            if (rounded == rounded) {
                 return rounded;
             }
         }
