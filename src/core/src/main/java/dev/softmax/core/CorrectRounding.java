@@ -84,6 +84,25 @@ final class CorrectRounding {
         return 2 * Math.abs(res) + 2 * err < ulp;
     }
 
+    /**
+     * (hi + lo) 2^e rounded to the subnormal grid, for a value below the smallest normal: the
+     * rounding of hi alone, moved by one step where lo carries it past a midpoint; NaN when a
+     * midpoint lies within err of the value (undecided: the caller's slow path decides).
+     */
+    static double roundSubnormal(double hi, double lo, int e, double err) {
+        double rounded = Math.scalb(hi, e); // rounds hi alone to the subnormal grid
+        double residual = (hi - Math.scalb(rounded, -e)) + lo;
+        double halfUlp = Math.scalb(Double.MIN_VALUE, -e - 1);
+        if (residual > halfUlp) {
+            rounded = Math.nextUp(rounded);
+            residual -= 2 * halfUlp;
+        } else if (residual < -halfUlp) {
+            rounded = Math.nextDown(rounded);
+            residual += 2 * halfUlp;
+        }
+        return Math.abs(residual) + err < halfUlp ? rounded : Double.NaN;
+    }
+
     /** The distance from r to its neighbour on the side of the sign of side. */
     private static double spacing(double r, double side) {
         double ulp = Math.ulp(r);

@@ -57,15 +57,15 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     private double top;
     /**
      * Anchor a (0 = top, 1 = top - 1, 2 = top - 2) in bins[a * BINS, (a + 1) * BINS); in a
-     * weighted state bins[a * BINS_W, (a + 1) * BINS_W) on the finer, wider grid.
+     * weighted state bins[a * STRIDE, (a + 1) * STRIDE) on the finer, wider grids (see ExactWeights).
      */
     private long[] bins = new long[ANCHORS * BINS];
     /** Whether a row of weight other than 1 (and 0) was accepted: the state is then format 2. */
     private boolean weighted;
     /** Values (or merged states) added since the bins were last normalized. */
     private long pending;
-    /** Scratch of the term kernel. */
-    private final double[] term = new double[2];
+    /** Scratch of the term kernels (the weighted one uses six). */
+    private final double[] term = new double[6];
 
     private ExactLogSumExp() {
     }
@@ -95,6 +95,9 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     @Override
     public void accept(double x) {
         if (weighted) {
+            if (Math.abs(x) <= Double.MAX_VALUE) { // a row without its third part: see makeWeighted
+                flags |= StateFormat.FLAG_UNCORRECTED;
+            }
             acceptWeighted(x, 1.0);
             return;
         }
@@ -107,17 +110,15 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     }
 
     /**
-     * Folds the row (x, w) in: the term w exp(x). A weight of 1 is {@link #accept(double)}
-     * (same bits, and the state stays format 1); a weight of 0 (or -0.0) leaves the state
-     * unchanged whatever x is: a mask. Any other weight makes the state weighted (format 2).
-     * Special values: see {@link Normalizer}. See {@link ExactWeights} for how the term is
-     * deposited exactly.
+     * Folds the row (x, w) in: the term w exp(x). A weight of 0 (or -0.0) leaves the state
+     * unchanged whatever x is: a mask. Any other weight, 1 included, makes the state weighted
+     * (format 2), where each term is deposited with its third part (see {@link ExactWeights}):
+     * a row of weight 1 must carry it too, or it could not cancel precisely against a row of
+     * weight -1 and a nearby x. Special values: see {@link Normalizer}.
      */
     @Override
     public void accept(double x, double w) {
-        if (w == 1.0) {
-            accept(x);
-        } else if (w != 0.0) {
+        if (w != 0.0) {
             acceptWeighted(x, w);
         }
     }
@@ -135,17 +136,25 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         }
     }
 
-    /** Moves an unweighted state onto the weighted grid: the same value, finer bins. */
+    /**
+     * Moves an unweighted state onto the weighted grid: the same value, finer bins. Its rows
+     * have no third parts: if it holds any, the state is marked {@link StateFormat#FLAG_UNCORRECTED}
+     * and its finish leaves every third part out (else equal x from either side would no longer
+     * cancel exactly). So does {@link #accept(double)} on a weighted state, whatever the order.
+     */
     private void makeWeighted() {
         if (weighted) {
             return;
         }
-        long[] wide = new long[ANCHORS * ExactWeights.BINS_W];
+        long[] wide = new long[ANCHORS * ExactWeights.STRIDE];
         for (int a = 0; a < ANCHORS; a++) {
-            System.arraycopy(bins, a * BINS, wide, a * ExactWeights.BINS_W + ExactWeights.SHIFT_BINS, BINS);
+            System.arraycopy(bins, a * BINS, wide, a * ExactWeights.STRIDE + ExactWeights.SHIFT_BINS, BINS);
         }
         bins = wide;
         weighted = true;
+        if ((flags & StateFormat.FLAG_FINITE) != 0) {
+            flags |= StateFormat.FLAG_UNCORRECTED;
+        }
     }
 
     private void acceptWeightedFinite(double x, double w) {
@@ -159,27 +168,20 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             throw new SoftmaxException("weight " + w + " beside x = " + x + " is out of range: with |x| >= 2^61"
                     + " the weight must be within 2^-184 to 2^184");
         }
-        int offset = 0;
-        if ((flags & StateFormat.FLAG_FINITE) == 0) {
-            flags |= StateFormat.FLAG_FINITE;
-            max = x;
-            maxCount = 1;
-            top = q;
+        int offset = anchorOffset(x, q, ExactWeights.STRIDE);
+        if (offset < 0) {
+            return;
+        }
+        if ((flags & StateFormat.FLAG_UNCORRECTED) != 0) { // third parts are left out: none needed
+            int n = ExactWeights.term(r0, j, term);
+            ExactWeights.depositProduct(bins, offset, f, term[0], term[1], n + k);
         } else {
-            mergeMax(x, 1);
-            if (q > top) {
-                shiftAnchors(q - top);
-                top = q;
-            } else if (q < top) {
-                double gap = top - q;
-                if (gap >= ANCHORS) {
-                    return;
-                }
-                offset = (int) gap * ExactWeights.BINS_W;
+            int n = ExactWeights.termWithCorrection(r0, j, term);
+            ExactWeights.depositProduct(bins, offset, f, term[0], term[1], n + k);
+            if (term[2] != 0) {
+                ExactWeights.depositCorrection(bins, offset + ExactWeights.BINS_W, f, term[2], n + k);
             }
         }
-        int n = ExactWeights.term(r0, j, term);
-        ExactWeights.depositProduct(bins, offset, f, term[0], term[1], n + k);
         pending += 2; // up to 2^34 per bin and value: normalizing every 2^27 values keeps bins below 2^62
         if (pending >= NORMALIZE_EVERY) {
             normalize(bins);
@@ -188,29 +190,40 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     private void acceptFinite(double x) {
         double q = Math.rint(x * 0x1p-9);
-        int offset = 0;
-        if ((flags & StateFormat.FLAG_FINITE) == 0) {
-            flags |= StateFormat.FLAG_FINITE;
-            max = x;
-            maxCount = 1;
-            top = q;
-        } else {
-            mergeMax(x, 1);
-            if (q > top) {
-                shiftAnchors(q - top);
-                top = q;
-            } else if (q < top) {
-                double gap = top - q; // exact when below ANCHORS (Sterbenz), else >= ANCHORS
-                if (gap >= ANCHORS) {
-                    return;
-                }
-                offset = (int) gap * BINS;
-            }
+        int offset = anchorOffset(x, q, BINS);
+        if (offset < 0) {
+            return;
         }
         depositTerm(bins, offset, x - 512 * q);
         if (++pending >= NORMALIZE_EVERY) {
             normalize(bins);
         }
+    }
+
+    /**
+     * Counts the finite value x of anchor q into the maximum and the top anchor (shifting the
+     * anchors up when q is above it): the offset of anchor q's bins, binsPerAnchor apart, or -1
+     * when q lies below the kept anchors and the term is dropped.
+     */
+    private int anchorOffset(double x, double q, int binsPerAnchor) {
+        if ((flags & StateFormat.FLAG_FINITE) == 0) {
+            flags |= StateFormat.FLAG_FINITE;
+            max = x;
+            maxCount = 1;
+            top = q;
+            return 0;
+        }
+        mergeMax(x, 1);
+        if (q > top) {
+            shiftAnchors(q - top);
+            top = q;
+            return 0;
+        }
+        double gap = top - q; // exact when below ANCHORS (Sterbenz), else >= ANCHORS
+        if (gap >= ANCHORS) {
+            return -1;
+        }
+        return (int) gap * binsPerAnchor;
     }
 
     /** Max in Double.compare order (+0.0 above -0.0), with the count of bit-equal values. */
@@ -234,7 +247,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             Arrays.fill(bins, 0L);
             return;
         }
-        int g = (int) gap * (weighted ? ExactWeights.BINS_W : BINS);
+        int g = (int) gap * (weighted ? ExactWeights.STRIDE : BINS);
         System.arraycopy(bins, 0, bins, g, bins.length - g);
         Arrays.fill(bins, 0, g, 0L);
     }
@@ -315,8 +328,8 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     private void normalize(long[] target) {
         if (weighted) {
-            for (int a = 0; a < ANCHORS; a++) {
-                ExactWeights.normalizeAnchor(target, a * ExactWeights.BINS_W);
+            for (int b = 0; b < 2 * ANCHORS; b++) { // main parts and third parts alike
+                ExactWeights.normalizeAnchor(target, b * ExactWeights.BINS_W);
             }
         } else {
             for (int a = 0; a < ANCHORS; a++) {
@@ -350,7 +363,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             that = that.copy();
             that.makeWeighted();
         }
-        int binsPerAnchor = weighted ? ExactWeights.BINS_W : BINS;
+        int binsPerAnchor = weighted ? ExactWeights.STRIDE : BINS;
         count += that.count;
         if ((that.flags & StateFormat.FLAG_FINITE) != 0) {
             if ((flags & StateFormat.FLAG_FINITE) == 0) {
@@ -645,14 +658,14 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         ExactLogSumExp acc = new ExactLogSumExp();
         if (in.weighted()) {
             acc.weighted = true;
-            acc.bins = new long[ANCHORS * ExactWeights.BINS_W];
+            acc.bins = new long[ANCHORS * ExactWeights.STRIDE];
             acc.flags = in.readFlags();
             acc.count = in.readCount(acc.flags);
             if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
                 acc.max = Double.longBitsToDouble(in.readLong("maximum"));
                 acc.maxCount = in.readVarLong("count of the maximum");
                 acc.top = Double.longBitsToDouble(in.readLong("top anchor"));
-                ExactWeights.readAnchors(in, acc.count, acc.max, acc.maxCount, acc.top, acc.bins);
+                ExactWeights.readAnchors(in, acc.flags, acc.count, acc.max, acc.maxCount, acc.top, acc.bins);
             }
             in.expectEnd();
             return acc;

@@ -44,6 +44,46 @@ final class ExactMath {
     /** e^-512 as double-double: the ratio of two adjacent anchors. */
     static final double EXP_M512_HI;
     static final double EXP_M512_LO;
+    /** 4096 / ln 2: chooses {@link #expScaledPrecise}'s reduction index. */
+    private static final double INV_LN2_4096;
+    /**
+     * ln 2 / 4096 = Q1 + Q2 + Q3 + Q4 to about 2^-200 for {@link #expScaledPrecise}: Q1 has 28
+     * significant bits (k Q1 exact for |k| &lt; 2^25), k Q2 and k Q3 are exact by TwoProduct.
+     */
+    private static final double LN2_4096_Q1;
+    private static final double LN2_4096_Q2;
+    private static final double LN2_4096_Q3;
+    private static final double LN2_4096_Q4;
+    /** 2^(j/4096) for j = 0..4095 as triples (96 KiB, built at first use of the precise kernel). */
+    private static final class Pow2Fine {
+        static final double[] TABLE = new double[3 * 4096];
+
+        static {
+            MathContext wide = new MathContext(80, RoundingMode.HALF_EVEN);
+            BigDecimal ln2Over4096 = Series.ln2(wide).divide(BigDecimal.valueOf(4096), wide);
+            BigDecimal[] coarse = new BigDecimal[256];
+            for (int j = 0; j < 256; j++) {
+                coarse[j] = Series.exp(ln2Over4096.multiply(BigDecimal.valueOf(16L * j)), wide);
+            }
+            for (int i = 0; i < 16; i++) {
+                BigDecimal fine = Series.exp(ln2Over4096.multiply(BigDecimal.valueOf(i)), wide);
+                for (int j = 0; j < 256; j++) {
+                    BigDecimal pow2 = coarse[j].multiply(fine, wide);
+                    int at = 3 * (16 * j + i);
+                    for (int part = 0; part < 3; part++) {
+                        TABLE[at + part] = pow2.doubleValue();
+                        pow2 = pow2.subtract(new BigDecimal(TABLE[at + part]));
+                    }
+                }
+            }
+        }
+
+        private Pow2Fine() {
+        }
+    }
+    /** 1/n! for n = 0..9: high parts, and low parts (double-double) where the kernel needs them. */
+    private static final double[] INV_FACTORIAL_HI = new double[10];
+    private static final double[] INV_FACTORIAL_LO = new double[10];
 
     static {
         MathContext mc = new MathContext(60, RoundingMode.HALF_EVEN);
@@ -69,6 +109,24 @@ final class ExactMath {
         BigDecimal expM512 = Series.exp(BigDecimal.valueOf(-512), mc);
         EXP_M512_HI = expM512.doubleValue();
         EXP_M512_LO = expM512.subtract(new BigDecimal(EXP_M512_HI)).doubleValue();
+        // the precise kernel's constants, from 80 digits (the tables above keep their 60-digit bits)
+        MathContext wide = new MathContext(80, RoundingMode.HALF_EVEN);
+        BigDecimal ln2Wide = Series.ln2(wide);
+        BigDecimal ln2Over4096 = ln2Wide.divide(BigDecimal.valueOf(4096), wide);
+        INV_LN2_4096 = BigDecimal.valueOf(4096).divide(ln2Wide, wide).doubleValue();
+        LN2_4096_Q1 = truncateSignificand(ln2Over4096.doubleValue(), 28);
+        BigDecimal precise = ln2Over4096.subtract(new BigDecimal(LN2_4096_Q1));
+        LN2_4096_Q2 = precise.doubleValue();
+        precise = precise.subtract(new BigDecimal(LN2_4096_Q2));
+        LN2_4096_Q3 = precise.doubleValue();
+        LN2_4096_Q4 = precise.subtract(new BigDecimal(LN2_4096_Q3)).doubleValue();
+        BigDecimal factorial = BigDecimal.ONE;
+        for (int n = 0; n < INV_FACTORIAL_HI.length; n++) {
+            factorial = factorial.multiply(BigDecimal.valueOf(Math.max(n, 1)));
+            BigDecimal inverse = BigDecimal.ONE.divide(factorial, wide);
+            INV_FACTORIAL_HI[n] = inverse.doubleValue();
+            INV_FACTORIAL_LO[n] = inverse.subtract(new BigDecimal(INV_FACTORIAL_HI[n])).doubleValue();
+        }
     }
 
     private ExactMath() {
@@ -119,6 +177,114 @@ final class ExactMath {
         out[0] = p;
         out[1] = DoubleDouble.twoProductError(eh, POW2_HI[j], p) + (eh * POW2_LO[j] + el * POW2_HI[j]);
         return k >> 8;
+    }
+
+    /**
+     * exp(rh + rl) to 2^-138 relative (measured 2^-140.4), as an unnormalised triple out[at] +
+     * out[at + 1] + out[at + 2] times 2^n (n returned; |out[at + 1]| &lt; 2^-50 out[at], |out[at +
+     * 2]| &lt; 2^-80 out[at]), for the weighted deposits' third part ({@link ExactWeights}).
+     * Requires |rh| &lt; 2^24 ln2/4096 and |rl| &lt;= 2^-40; rh + rl need not be normalised.
+     * n may differ by one from {@link #expScaled}'s.
+     *
+     * <p>Method, written for a short dependency chain (the weighted fold runs it per row): k =
+     * rint(r 4096/ln2), t = r - k ln2/4096 = z + t1 + t2 with z = rh - k (Q1 + Q2) rounded once
+     * (|z| &lt; 2^-13.4), t1 + t2 the small rest as a double-double (|t1| &lt; 2^-42), computed
+     * beside the polynomial; exp(z) = 1 + z + z^2/2 + z^3 U(z), U = 1/3! + z/4! + ... + z^6/9!
+     * (the z^10 term is below 2^-156), its leading terms with TwoProducts and a double-double
+     * 1/3!, the rest in doubles; z^2 exact, z^3 and z^3 U with rounded cross terms; then
+     * exp(t) = exp(z) (1 + t1 + t2 + t1^2/2 + t1^3/6), and the product by 2^(k/4096) = 2^(k &gt;&gt;
+     * 12) 2^(j/4096), j = k &amp; 4095, as triples (a table of 4096 triples, 96 KiB, built in
+     * BigDecimal at first use). Every sum of the leading parts is error-free (TwoSum); what is
+     * rounded is below 2^-138 in all (ExactMathTest measures the error against BigDecimal).
+     * Deterministic: only + - * fma and rint.
+     */
+    static int expScaledPrecise(double rh, double rl, double[] out, int at) {
+        double kd = Math.rint(rh * INV_LN2_4096);
+        int k = (int) kd;
+        double a = rh - kd * LN2_4096_Q1; // exact: k Q1 has <= 53 bits, then Sterbenz
+        double b = kd * LN2_4096_Q2;
+        double z = a - b;
+        // the rest t1 + t2 = (a - b - z) + rl - (k Q2 - b) - k Q3 - k Q4, off the polynomial's path
+        double e1 = DoubleDouble.twoSumError(a, -b, z);
+        double be = DoubleDouble.twoProductError(kd, LN2_4096_Q2, b);
+        double c = kd * LN2_4096_Q3;
+        double ce = DoubleDouble.twoProductError(kd, LN2_4096_Q3, c);
+        double m1 = rl + e1;
+        double f1 = DoubleDouble.twoSumError(rl, e1, m1);
+        double m2 = m1 - be;
+        double f2 = DoubleDouble.twoSumError(m1, -be, m2);
+        double m3 = m2 - c;
+        double f3 = DoubleDouble.twoSumError(m2, -c, m3);
+        double low = ((f1 + f2) + f3) - (ce + kd * LN2_4096_Q4);
+        double t1 = m3 + low;
+        double t2 = DoubleDouble.twoSumError(m3, low, t1);
+        int at3 = 3 * (k & 4095);
+        double[] pow2 = Pow2Fine.TABLE;
+        double p0 = pow2[at3];
+        double p1 = pow2[at3 + 1];
+        double p2 = pow2[at3 + 2];
+        // U(z) = 1/3! + z/4! + z^2/5! + z^3 (1/6! + z/7! + z^2/8! + z^3/9!)
+        double sq = z * z;
+        double sqe = DoubleDouble.twoProductError(z, z, sq);
+        double zp = z * INV_FACTORIAL_HI[4];
+        double zpe = DoubleDouble.twoProductError(z, INV_FACTORIAL_HI[4], zp) + z * INV_FACTORIAL_LO[4];
+        double sp = sq * INV_FACTORIAL_HI[5];
+        double spe = DoubleDouble.twoProductError(sq, INV_FACTORIAL_HI[5], sp)
+                + (sqe * INV_FACTORIAL_HI[5] + sq * INV_FACTORIAL_LO[5]);
+        double c3 = sq * z;
+        double c3e = DoubleDouble.twoProductError(sq, z, c3) + sqe * z; // z^3 = c3 + c3e within 2^-145
+        double tail = c3 * ((INV_FACTORIAL_HI[6] + z * INV_FACTORIAL_HI[7])
+                + sq * (INV_FACTORIAL_HI[8] + z * INV_FACTORIAL_HI[9]));
+        double u0 = INV_FACTORIAL_HI[3] + zp;
+        double u0e = DoubleDouble.fastTwoSumError(INV_FACTORIAL_HI[3], zp, u0);
+        double u1 = u0 + sp;
+        double u1e = DoubleDouble.fastTwoSumError(u0, sp, u1);
+        double ul = (u0e + u1e) + (INV_FACTORIAL_LO[3] + zpe + spe) + tail;
+        // z^3 U = qh + ql, |z^3 U| < 2^-43
+        double qh = c3 * u1;
+        double ql = DoubleDouble.twoProductError(c3, u1, qh) + (c3 * ul + c3e * u1);
+        // exp(z) = 1 + z + sq/2 + qh + [sqe/2 + ql]: the leading sums error-free
+        double h = 1.0 + z;
+        double hl = DoubleDouble.fastTwoSumError(1.0, z, h);
+        double half = 0.5 * sq;
+        double h2 = h + half;
+        double h2l = DoubleDouble.fastTwoSumError(h, half, h2);
+        double h3 = h2 + qh;
+        double h3l = DoubleDouble.fastTwoSumError(h2, qh, h3);
+        double v1 = hl + h2l;
+        double w1 = DoubleDouble.twoSumError(hl, h2l, v1);
+        double v2 = v1 + h3l;
+        double w2 = DoubleDouble.twoSumError(v1, h3l, v2);
+        double halfe = 0.5 * sqe;
+        double v3 = v2 + halfe;
+        double w3 = DoubleDouble.twoSumError(v2, halfe, v3);
+        double v4 = v3 + ql;
+        double w4 = DoubleDouble.twoSumError(v3, ql, v4);
+        double third = (w1 + w2) + (w3 + w4);
+        // exp(t) = exp(z) (1 + t1 + g2), g2 = t2 + t1^2/2 + t1^3/6 below 2^-84
+        double g2 = t2 + t1 * t1 * (0.5 + t1 * INV_FACTORIAL_HI[3]);
+        double g = h3 * t1;
+        double ge = DoubleDouble.twoProductError(h3, t1, g);
+        double x0 = h3 + g;
+        double x0e = DoubleDouble.fastTwoSumError(h3, g, x0);
+        double x1 = x0e + v4;
+        double x1e = DoubleDouble.twoSumError(x0e, v4, x1);
+        double x2 = x1e + third + ge + h3 * g2 + v4 * t1;
+        // times 2^(j/4096) = p0 + p1 + p2, (x0 + x1 + x2) unnormalised (|x1| < 2^-51)
+        double p = x0 * p0;
+        double pe = DoubleDouble.twoProductError(x0, p0, p);
+        double x = x0 * p1;
+        double xe = DoubleDouble.twoProductError(x0, p1, x);
+        double y = x1 * p0;
+        double ye = DoubleDouble.twoProductError(x1, p0, y);
+        double l1 = pe + x;
+        double l1e = DoubleDouble.twoSumError(pe, x, l1);
+        double l2 = l1 + y;
+        double l2e = DoubleDouble.twoSumError(l1, y, l2);
+        out[at] = p;
+        out[at + 1] = l2;
+        out[at + 2] = (l1e + l2e) + (xe + ye) + (x0 * p2 + x1 * p1 + x2 * p0);
+        return k >> 12;
     }
 
     /**

@@ -41,9 +41,11 @@ package dev.softmax.core;
  * always serialize to equal bytes. Format version 1 stays readable by every later release.
  *
  * <h2>Serialized state, format version 2 (weighted states)</h2>
- * A state that accepted a row of weight other than 0 and 1 ({@link #accept(double, double)})
- * writes format 2; every other state keeps writing format 1, byte for byte. Both are read, and
- * a format 1 state merges with a format 2 one (its bins move exactly onto the finer grid).
+ * An exact state that accepted a row through {@link #accept(double, double)} with a weight other
+ * than 0 (1 included: its term carries the third part of the weighted terms), and a fast state
+ * that accepted one with a weight other than 0 and 1, write format 2; every other state keeps
+ * writing format 1, byte for byte. Both are read, and a format 1 state merges with a format 2 one
+ * (its bins move exactly onto the finer grid, and the exact state is marked with flag bit 6).
  * <table>
  *   <caption>weighted state layout</caption>
  *   <tr><th>offset</th><th>size</th><th>field</th></tr>
@@ -51,7 +53,9 @@ package dev.softmax.core;
  *   <tr><td>1</td><td>1</td><td>mode: 1 exact, 2 fast</td></tr>
  *   <tr><td>2</td><td>1</td><td>flags: bit 7 always set (weighted; a format 1 state relabelled 2 is
  *       refused), bit 0 a finite nonzero term, bit 1 a row x = -inf with a finite weight, bit 2 a
- *       term +inf, bit 3 NaN, bit 4 a term -inf, bit 5 a negative weight; bit 6 0</td></tr>
+ *       term +inf, bit 3 NaN, bit 4 a term -inf, bit 5 a negative weight, bit 6 (exact mode) rows
+ *       without their third part (merged from format 1, or accepted unweighted): the third parts
+ *       are then left out, and written empty</td></tr>
  *   <tr><td>3</td><td>varint</td><td>count of rows accepted (rows of weight 0 are not)</td></tr>
  *   <tr><td colspan="3">only when flag bit 0 is set:</td></tr>
  *   <tr><td></td><td>8</td><td>maximum m: the largest x of a row with a finite nonzero weight</td></tr>
@@ -59,10 +63,12 @@ package dev.softmax.core;
  *   <tr><td></td><td>8</td><td>fast mode: the signed sum d of w exp(x - m), any finite double</td></tr>
  *   <tr><td></td><td>8</td><td>exact mode: the top anchor (an integer-valued double within 2 of
  *       rint(m / 512), never -0.0)</td></tr>
- *   <tr><td></td><td>3 anchors</td><td>exact mode: for the anchors top, top - 1, top - 2: one byte
+ *   <tr><td></td><td>3 anchors</td><td>exact mode: for the anchors top, top - 1, top - 2, two blocks
+ *       each, the main part then the third parts (see {@code ExactWeights}); a block is one byte
  *       first bin, one byte bin count n (first + n &lt;= 43, no zero bin at either end), when n &gt; 0
  *       one byte sign (0 positive, 1 negative), then the n unsigned 32-bit bins of the magnitude,
- *       lowest first, on the weighted grid (44 bins of 32 bits from 2^-736 of the anchor)</td></tr>
+ *       lowest first: 44 bins of 32 bits from 2^-736 of the anchor (main part), from 2^-768
+ *       (third parts)</td></tr>
  * </table>
  * Canonical as format 1 is: equal states (same multiset of rows) give equal bytes.
  *
@@ -74,10 +80,13 @@ public interface LogSumExpAccumulator {
     void accept(double x);
 
     /**
-     * Folds the row (x, w) in, the term w exp(x) (scipy's b): w = 1 is {@link #accept(double)}
-     * (same bits; the state stays format 1), w = 0 (or -0.0) leaves the state unchanged
-     * whatever x is (a mask); any other weight makes the state weighted (format 2). Negative
-     * weights are allowed: the sum may then be negative or zero (see {@link Normalizer}).
+     * Folds the row (x, w) in, the term w exp(x) (scipy's b): w = 0 (or -0.0) leaves the state
+     * unchanged whatever x is (a mask). In fast mode w = 1 is {@link #accept(double)} (same
+     * bits; the state stays format 1) and any other weight makes the state weighted (format 2);
+     * in exact mode every other weight, 1 included, makes it weighted, since its term carries a
+     * third part that the unweighted term has not ({@link ExactLogSumExp#accept(double, double)}).
+     * w = 1 gives the outputs of the unweighted row. Negative weights are allowed: the sum may
+     * then be negative or zero (see {@link Normalizer}).
      */
     void accept(double x, double w);
 

@@ -24,9 +24,15 @@ final class StateFormat {
     static final int FLAG_NEGATIVE_INFINITE_TERM = 16;
     /** Weighted states only: a negative weight (the softmax of the group is NaN). */
     static final int FLAG_NEGATIVE_WEIGHT = 32;
+    /**
+     * Weighted exact states only: the state holds rows deposited without their third part
+     * (rows of an unweighted state merged in, or accepted unweighted): the finish then leaves
+     * every third part out, so that equal x still cancel exactly (see {@link ExactWeights}).
+     */
+    static final int FLAG_UNCORRECTED = 0x40;
     /** Weighted states only: set in every format 2 flags byte, so a format 1 state is never read as one. */
     static final int FLAG_WEIGHTED = 0x80;
-    static final int ALL_WEIGHTED_FLAGS = 63;
+    static final int ALL_WEIGHTED_FLAGS = 127;
 
     private StateFormat() {
     }
@@ -55,7 +61,7 @@ final class StateFormat {
         }
         int bits = flags & ~FLAG_WEIGHTED;
         if ((bits & ~ALL_WEIGHTED_FLAGS) != 0) {
-            throw corrupt("expected flags within 0xbf, actual 0x" + Integer.toHexString(flags));
+            throw corrupt("expected flags within 0xff, actual 0x" + Integer.toHexString(flags));
         }
         return bits;
     }
@@ -78,7 +84,8 @@ final class StateFormat {
     /** The count of values, checked against the flags: none exactly when no flag, one at least per flag. */
     static long checkCount(long count, int flags) {
         // a negative weight comes with the flag of its own row: it does not count apart
-        if ((count == 0) != (flags == 0) || count < Integer.bitCount(flags & ~FLAG_NEGATIVE_WEIGHT)) {
+        int rowFlags = flags & ~(FLAG_NEGATIVE_WEIGHT | FLAG_UNCORRECTED);
+        if ((count == 0) != (flags == 0) || count < Integer.bitCount(rowFlags)) {
             throw corrupt("count " + count + " does not match flags 0x" + Integer.toHexString(flags));
         }
         return count;

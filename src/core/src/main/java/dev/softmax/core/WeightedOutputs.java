@@ -63,20 +63,8 @@ final class WeightedOutputs {
             }
             return slowProb(x, w, max, lh, ll);
         }
-        double rounded = Math.scalb(ph, e); // rounds ph alone to the subnormal grid
-        double residual = (ph - Math.scalb(rounded, -e)) + pl;
-        double halfUlp = Math.scalb(Double.MIN_VALUE, -e - 1);
-        if (residual > halfUlp) {
-            rounded = Math.nextUp(rounded);
-            residual -= 2 * halfUlp;
-        } else if (residual < -halfUlp) {
-            rounded = Math.nextDown(rounded);
-            residual += 2 * halfUlp;
-        }
-        if (Math.abs(residual) + 0x1p-78 * ph < halfUlp) {
-            return rounded;
-        }
-        return slowProb(x, w, max, lh, ll);
+        double rounded = CorrectRounding.roundSubnormal(ph, pl, e, 0x1p-78 * ph);
+        return rounded == rounded ? rounded : slowProb(x, w, max, lh, ll);
     }
 
     static double logProb(double x, double w, double max, double lh, double ll) {

@@ -76,6 +76,54 @@ class ExactMathTest {
         assertThat(worst).isLessThan(0x1p-80);
     }
 
+    /**
+     * The weighted deposits' precise kernel: relative error below 2^-138 (its third part is
+     * what the deposit adds beyond the first two, so this is the accuracy of a weighted term),
+     * over random reduced arguments with and without a low part, and the edges: 0, tiny
+     * arguments, the reduction's midpoints (k ln2/256 + ln2/512) and the ends of the range.
+     */
+    @Test
+    void expScaledPreciseIsAccurateTo2ToTheMinus138() {
+        Random random = new Random(5);
+        double worst = 0;
+        double[] out = new double[3];
+        double[] old = new double[2];
+        double step = Math.log(2) / 256;
+        for (int i = 0; i < 6000; i++) {
+            double rh;
+            switch (i % 6) {
+                case 0 -> rh = (random.nextDouble() * 2 - 1) * 1000;
+                case 1 -> rh = (random.nextDouble() * 2 - 1) * 0.01;
+                case 2 -> rh = (random.nextInt(2_000_001) - 1_000_000 + 0.5) * step
+                        * (1 + 1e-15 * random.nextGaussian());
+                case 3 -> rh = Math.scalb(random.nextDouble(), -random.nextInt(1000)) * (random.nextBoolean() ? 1 : -1);
+                case 4 -> rh = i % 12 == 4 ? 0.0 : (random.nextDouble() * 2 - 1) * 256;
+                default -> rh = (random.nextBoolean() ? 1 : -1) * (1000 - random.nextDouble());
+            }
+            if (i % 300 == 7) {
+                rh = (random.nextInt(9) - 4) * Math.log(2) * (1 + 0x1p-50 * random.nextGaussian()); // near 2^n
+            }
+            if (Math.abs(rh) > 1000) {
+                rh = Math.copySign(1000, rh);
+            }
+            double rl = i % 2 == 0 ? 0.0 : (random.nextDouble() * 2 - 1) * 0x1p-44;
+            int n = ExactMath.expScaledPrecise(rh, rl, out, 0);
+            BigDecimal actual = dd(out[0], out[1]).add(new BigDecimal(out[2])).multiply(ExactOracle.pow2(n));
+            BigDecimal exact = ExactOracle.exp(dd(rh, rl));
+            worst = Math.max(worst, relativeError(actual, exact));
+            int oldN = ExactMath.expScaled(rh, 0.0, old);
+            assertThat(Math.abs(oldN - n)).isLessThanOrEqualTo(1); // the two reductions may straddle a power of two
+            if (rl == 0) {
+                double scaled = Math.scalb(out[0], n - oldN);
+                assertThat(Math.abs(scaled - old[0])).isLessThanOrEqualTo(8 * Math.ulp(old[0])); // unnormalised
+            }
+            assertThat(Math.abs(out[1])).isLessThanOrEqualTo(0x1p-50 * out[0]);
+            assertThat(Math.abs(out[2])).isLessThanOrEqualTo(0x1p-80 * out[0]);
+        }
+        TestReport.measured("expScaledPrecise, worst relative error", TestReport.powerOfTwo(worst));
+        assertThat(worst).isLessThan(0x1p-138);
+    }
+
     @Test
     void expRoundedIsCorrectlyRoundedIncludingSubnormals() {
         Random random = new Random(2);

@@ -63,8 +63,18 @@ class WeightedPropertiesTest {
         double[] x = rows[0];
         double[] w = rows[1];
         Random random = new Random(seed);
+        // some rows of weight 1 through the unweighted accept(x): a property of the row, kept
+        // in every trial (such rows have no third parts, and the state says so: see ExactWeights)
+        boolean[] unweightedApi = new boolean[x.length];
         ExactLogSumExp reference = ExactLogSumExp.create();
-        reference.acceptAll(x, w);
+        for (int i = 0; i < x.length; i++) {
+            unweightedApi[i] = w[i] == 1.0 && seed % 3 == 0 && random.nextBoolean();
+            if (unweightedApi[i]) {
+                reference.accept(x[i]);
+            } else {
+                reference.accept(x[i], w[i]);
+            }
+        }
         byte[] bytes = reference.toBytes();
         Normalizer expected = reference.finish();
         for (int trial = 0; trial < 10; trial++) {
@@ -76,7 +86,7 @@ class WeightedPropertiesTest {
             }
             for (int i : order) {
                 LogSumExpAccumulator s = states.get(random.nextInt(parts));
-                if (w[i] == 1.0 && random.nextBoolean()) {
+                if (unweightedApi[i]) {
                     s.accept(x[i]);
                 } else {
                     s.accept(x[i], w[i]);
@@ -148,6 +158,75 @@ class WeightedPropertiesTest {
         } else {
             assertThat(Accuracy.ulpDistance(expected.logSumExp(), lse)).as("logsumexp").isZero();
         }
+    }
+
+    /**
+     * Signed sums that cancel: pairs (a, w), (a + d, -w) with d = 2^-1 to 2^-40 (a over the
+     * anchors, centres and boundaries included), a few unpaired rows, random weights; and one
+     * try in three {@link WeightedTest#cancellingTo} (|S| about 2^-1 to 2^-100 of the terms). While
+     * |S| is at least 2^-78 of the sum of |w exp(x)| (the bound of Normalizer's Javadoc),
+     * log |S| is exactly rounded (0 ulps from the oracle) with the right sign; below it, the
+     * sign is right while |S| is above 2^-130 of it and the result is finite. Counts go to
+     * the report.
+     */
+    @Property(tries = 120)
+    void cancellingSignedSumsAreExactlyRoundedAboveTheBound(@ForAll("cancelling") double[][] rows) {
+        double[] x = rows[0];
+        double[] w = rows[1];
+        ExactOracle.WeightedReference expected = ExactOracle.weighted(x, w);
+        SignedLogSumExp actual = Softmax.signedLogSumExp(x, w);
+        if (expected.sign() == 0) {
+            assertThat(actual).isEqualTo(new SignedLogSumExp(Double.NEGATIVE_INFINITY, 0.0));
+            return;
+        }
+        double bits = WeightedTest.ratio(x, w, expected) / Math.log(2); // |S| = 2^-bits of the terms
+        deepest = Math.max(deepest, bits);
+        if (bits <= 78) {
+            assertThat(actual.sign()).isEqualTo(expected.sign());
+            assertThat(Accuracy.ulpDistance(expected.value(), actual.value())).as("ulps at 2^-%.1f", bits).isZero();
+            checked++;
+        } else if (bits <= 130) {
+            assertThat(actual.sign()).isEqualTo(expected.sign());
+            assertThat(actual.value()).isFinite();
+        }
+    }
+
+    private static long checked;
+    private static double deepest;
+
+    @net.jqwik.api.lifecycle.AfterContainer
+    static void reportCancellation() {
+        TestReport.measured("cancelling signed sums", checked + " at 0 ulps, deepest cancellation 2^-"
+                + Math.round(deepest));
+    }
+
+    @Provide
+    Arbitrary<double[][]> cancelling() {
+        return Combinators.combine(Arbitraries.integers().between(1, 12), Arbitraries.longs())
+                .as((pairs, seed) -> {
+                    Random r = new Random(seed);
+                    if (r.nextInt(3) == 0) { // one term less nearly equal weighted terms: |S| down to 2^-100
+                        return WeightedTest.cancellingTo(1 + r.nextInt(100), r);
+                    }
+                    int extra = r.nextInt(3);
+                    double[] x = new double[2 * pairs + extra];
+                    double[] w = new double[x.length];
+                    double base = r.nextInt(4) == 0 ? 512.0 * (r.nextInt(9) - 4) + 256 * (r.nextInt(3) - 1) : 0;
+                    for (int i = 0; i < pairs; i++) {
+                        double a = base + (r.nextDouble() * 2 - 1) * (r.nextBoolean() ? 1 : 40);
+                        double d = Math.scalb(1 + r.nextDouble(), -1 - r.nextInt(40));
+                        double weight = Math.scalb(0.5 + r.nextDouble(), r.nextInt(9) - 4) * (r.nextBoolean() ? 1 : -1);
+                        x[2 * i] = a;
+                        w[2 * i] = weight;
+                        x[2 * i + 1] = a + d;
+                        w[2 * i + 1] = -weight;
+                    }
+                    for (int i = 2 * pairs; i < x.length; i++) {
+                        x[i] = base + (r.nextDouble() * 2 - 1) * 40 - 60;
+                        w[i] = r.nextGaussian();
+                    }
+                    return new double[][] {x, w};
+                });
     }
 
     /**

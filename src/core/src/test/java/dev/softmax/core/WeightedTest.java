@@ -8,7 +8,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.math.BigDecimal;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
@@ -200,16 +202,31 @@ class WeightedTest {
                 .isEqualTo(Softmax.logSumExp(new double[] {1, 2}, new double[] {3, 0.5}));
     }
 
+    /**
+     * A weight of 0 is a mask (the state is unchanged); a weight of 1 is the term exp(x) with
+     * its third part, so it makes the state weighted (format 2; the unweighted accept(x) keeps
+     * format 1), and its outputs are those of the unweighted rows.
+     */
     @Test
-    void weightOneIsTheUnweightedStateAndWeightZeroAMask() {
+    void weightOneIsTheUnweightedTermAndWeightZeroAMask() {
         double[] x = {1.5, -2, 1.5, -700.25, Double.NEGATIVE_INFINITY};
         ExactLogSumExp weighted = ExactLogSumExp.create();
+        ExactLogSumExp masked = ExactLogSumExp.create();
         for (double v : x) {
             weighted.accept(v, 1.0);
-            weighted.accept(v * 3, 0.0);
-            weighted.accept(Double.NaN, 0.0);
+            masked.accept(v, 1.0);
+            masked.accept(v * 3, 0.0);
+            masked.accept(Double.NaN, 0.0);
         }
-        assertThat(weighted.toBytes()).isEqualTo(ExactLogSumExp.of(x).toBytes());
+        assertThat(masked.toBytes()).isEqualTo(weighted.toBytes());
+        assertThat(weighted.toBytes()[0]).isEqualTo(StateFormat.FORMAT_VERSION_WEIGHTED);
+        Normalizer unweighted = ExactLogSumExp.of(x).finish();
+        Normalizer ones = weighted.finish();
+        assertThat(ones.logSumExp()).isEqualTo(unweighted.logSumExp());
+        for (double v : x) {
+            assertThat(ones.prob(v, 1.0)).isEqualTo(unweighted.prob(v));
+            assertThat(ones.logProb(v, 1.0)).isEqualTo(unweighted.logProb(v));
+        }
         assertThat(Softmax.logSumExp(x, new double[] {1, 1, 1, 1, 1})).isEqualTo(Softmax.logSumExp(x));
     }
 
@@ -260,90 +277,232 @@ class WeightedTest {
     }
 
     /**
-     * Cancellation between different x: the terms are accurate to 2^-80 (and the low part of a
-     * term below 2^-80 of it is not kept), so log |S| errs by at most 2^-79 (sum of |terms|) /
-     * |S| absolutely, the sign is right while |S| is above 2^-79 of the terms, and the result
-     * is finite down to 2^-1100. Measured figures go to the report.
+     * [a, a + 2^-40] with [1, -1] (|S| about 2^-41 of the terms): exactly rounded for every a,
+     * large ones and those at anchor centres (multiples of 512) and boundaries (odd multiples
+     * of 256, where the two terms fall in different anchors) included. Where a + 2^-40 is a,
+     * the next double up.
      */
     @Test
-    void cancellationBetweenDifferentValuesStaysWithinTheBound() {
-        Random random = new Random(23);
-        double[][][] cases = {
-            {{0, 0x1p-40}, {1, -1}},
-            {{100, 100 + 0x1p-30}, {1, -1}},
-            {{-3, -3 + 0x1p-20}, {-1, 1}},
-            {{0, 1e-5, 2e-5, 3e-5}, {1, -3, 3, -1}},
-            alternating(random, 1000),
-            alternating(random, 100_000),
-            {{0, Math.log(3), Math.log(2)}, {3, -1, -1}}, // 3 - 3 - 2 + ... cancels to about 2^-52
-        };
-        for (double[][] c : cases) {
-            double[] x = c[0];
-            double[] w = c[1];
-            ExactOracle.WeightedReference expected = ExactOracle.weighted(x, w);
-            SignedLogSumExp actual = Softmax.signedLogSumExp(x, w);
-            BigDecimal terms = BigDecimal.ZERO;
-            double m = Arrays.stream(x).max().getAsDouble();
-            for (int i = 0; i < x.length; i++) {
-                terms = terms.add(ExactOracle.exp(new BigDecimal(x[i]).subtract(new BigDecimal(m)))
-                        .multiply(new BigDecimal(Math.abs(w[i]))));
+    void differenceOfTwoNearbyTermsIsExactlyRounded() {
+        Random random = new Random(41);
+        List<Double> as = new ArrayList<>(List.of(0.0, 1.0, -1.0, 0.1, 3.5, 100.0, -700.5, 700.0, 1e5, -1e5, 1e10,
+                255.99, 256.0, 256.0 - 0x1p-41, -256.0, -256.0 - 0x1p-41, 512.0, -512.0, 767.9, 768.0, 1024.0,
+                5 * 512.0 + 256, 1e300, -1e300, 0x1p-30, -0x1p-30));
+        for (int i = 0; i < 200; i++) {
+            as.add(random.nextGaussian() * Math.scalb(1.0, random.nextInt(12)));
+            as.add(512.0 * (random.nextInt(41) - 20) + 256 * (random.nextInt(3) - 1) + random.nextGaussian() * 1e-6);
+        }
+        int slow = 0;
+        for (double a : as) {
+            double b = a + 0x1p-40 == a ? Math.nextUp(a) : a + 0x1p-40;
+            for (double[] w : new double[][] {{1, -1}, {-1, 1}, {0.75, -0.75}}) {
+                long before = ExactWeights.SIGNED_LOG_SLOW.sum();
+                assertExactlyRounded(new double[] {a, b}, w);
+                slow += (int) (ExactWeights.SIGNED_LOG_SLOW.sum() - before);
             }
-            double ratio = Math.log(terms.doubleValue()) + m - expected.value(); // log of sum |t| / |S|
-            double bound = 0x1p-79 * Math.exp(ratio) + 2 * Math.ulp(expected.value());
-            double error = Accuracy.absoluteError(actual.value(), expected.exactValue());
-            TestReport.measured(String.format("signed cancellation, %d terms, |S| = 2^%.1f of the terms",
-                    x.length, -ratio / Math.log(2)), String.format("%d ulps (absolute error %.3g, bound %.3g)",
-                    Accuracy.ulpDistance(expected.value(), actual.value()), error, bound));
-            assertThat(actual.sign()).isEqualTo(expected.sign());
-            assertThat(error).isLessThanOrEqualTo(bound);
-            if (ratio < 20 * Math.log(2)) { // |S| >= 2^-20 of the terms: within 2 ulps
-                assertThat(Accuracy.ulpDistance(expected.value(), actual.value())).isLessThanOrEqualTo(2);
+        }
+        TestReport.measured("[a, a + 2^-40] with [1, -1], " + 3 * as.size() + " cases, 0 ulps",
+                "slow path runs: " + slow);
+    }
+
+    /**
+     * [a, a + 2^-d] with [1, -1] for d = 1 to 80 (|S| about 2^-d of the terms; a small, so
+     * that a + 2^-d is a double), and the deeper family [a, b, b, b] with [1, -c1, -c2, -c3],
+     * c1 + c2 + c3 = e^(a - b) cut to K bits (|S| about 2^-K of the terms, K up to 80):
+     * exactly rounded up to the documented bound, 2^-78.
+     */
+    @Test
+    void cancellationToTheBoundIsExactlyRounded() {
+        Random random = new Random(43);
+        for (int d = 1; d <= 80; d++) {
+            double a = Math.scalb(1 + random.nextDouble(), Math.min(-1, 51 - d - 8)) * (random.nextBoolean() ? 1 : -1);
+            double b = a + Math.scalb(1.0, -d);
+            assertExactlyRounded(new double[] {a, b}, new double[] {1, -1});
+            assertExactlyRounded(new double[] {b, a}, new double[] {-1, 1});
+        }
+        for (int k = 10; k <= 78; k++) {
+            for (int trial = 0; trial < 5; trial++) {
+                double[][] c = cancellingTo(k, random);
+                assertExactlyRounded(c[0], c[1]);
             }
         }
     }
 
-    /** n values with weights +-1 alternating, each x a little above the last. */
-    private static double[][] alternating(Random random, int n) {
+    /**
+     * Beyond the bound: below 2^-78 of the terms log |S| may be off by more than an ulp (a
+     * term's error, 2^-130.5 of it, is no longer below half an ulp of log |S| relative to
+     * |S|), but the sign is right while |S| is above 2^-130 of the terms and the result is
+     * finite; the error is within the documented 2^-130.5 (sum of |terms|) / |S|.
+     */
+    /**
+     * A weighted term as deposited, (th + tl + t3) 2^n, against exp(r) in BigDecimal: within
+     * 2^-130.5 relative (t3 is rounded once, at about 2^-78 of the term, and cut at 2^-150; the
+     * kernel errs by 2^-134), for r over the anchor ranges of j = 0 and j != 0.
+     */
+    @Test
+    void aDepositedTermIsAccurateTo2ToTheMinus130Point5() {
+        Random random = new Random(53);
+        double[] out = new double[6];
+        double worst = 0;
+        for (int i = 0; i < 4000; i++) {
+            double r0 = i % 4 == 0 ? Math.scalb(random.nextDouble(), -random.nextInt(200))
+                    : (random.nextDouble() * 2 - 1) * 256;
+            int j = i % 3 == 0 ? random.nextInt(3) - 1 : 0;
+            int n = ExactWeights.termWithCorrection(r0, j, out);
+            BigDecimal deposited = new BigDecimal(out[0]).add(new BigDecimal(out[1])).add(new BigDecimal(out[2]))
+                    .multiply(ExactOracle.pow2(n));
+            BigDecimal exact = ExactOracle.exp(new BigDecimal(r0).subtract(BigDecimal.valueOf(512L * j)));
+            worst = Math.max(worst, deposited.subtract(exact).abs().divide(exact, ExactOracle.MC).doubleValue());
+        }
+        TestReport.measured("weighted term with its third part, worst relative error", TestReport.powerOfTwo(worst));
+        assertThat(worst).isLessThan(TERM_ERROR);
+    }
+
+    /** The documented error of a deposited term, relative to it: 2^-130.5. */
+    private static final double TERM_ERROR = Math.pow(2, -130.5);
+
+    @Test
+    void beyondTheBoundTheSignIsRightAndTheErrorBounded() {
+        Random random = new Random(47);
+        double worst = 0;
+        for (int k = 79; k <= 125; k++) {
+            for (int trial = 0; trial < 3; trial++) {
+                double[][] c = cancellingTo(k, random);
+                ExactOracle.WeightedReference expected = ExactOracle.weighted(c[0], c[1]);
+                SignedLogSumExp actual = Softmax.signedLogSumExp(c[0], c[1]);
+                assertThat(actual.value()).isFinite();
+                assertThat(actual.sign()).as("K = %d", k).isEqualTo(expected.sign());
+                double error = Accuracy.absoluteError(actual.value(), expected.exactValue());
+                double bound = TERM_ERROR * Math.exp(ratio(c[0], c[1], expected)) + Math.ulp(expected.value());
+                assertThat(error).as("K = %d", k).isLessThanOrEqualTo(bound);
+                double beyondRounding = Math.max(0, error - Math.ulp(expected.value()) / 2);
+                worst = Math.max(worst, beyondRounding / (Math.exp(ratio(c[0], c[1], expected)) * TERM_ERROR));
+            }
+        }
+        TestReport.measured("beyond the bound, K = 79..125, worst error beyond rounding / bound",
+                String.format("%.3g", worst));
+        // the old example: S = 1 - e^(2^-60) + 1e-40 e^-100
+        double[] x = {0, 0x1p-60, -100};
+        double[] w = {1, -1, 1e-40};
+        assertExactlyRounded(x, w);
+    }
+
+    /**
+     * Long alternating sums with weights +-1 of different x: 10^3 and 10^5 terms a little apart
+     * (cancelling to about 2^-12), and 10^3 terms 2^-40 apart (to about 2^-42): 0 ulps.
+     */
+    @Test
+    void longAlternatingSumsAreExactlyRounded() {
+        Random random = new Random(23);
+        assertExactlyRounded(alternating(random, 1000, 1e-3));
+        assertExactlyRounded(alternating(random, 100_000, 1e-3));
+        assertExactlyRounded(alternating(random, 1000, 0x1p-40));
+        assertExactlyRounded(alternating(random, 1001, 0x1p-40));
+        double[][] wide = alternating(random, 2000, 0x1p-36);
+        for (int i = 0; i < wide[0].length; i++) {
+            wide[0][i] += 512 * (i % 3); // over three anchors
+        }
+        assertExactlyRounded(wide);
+        assertExactlyRounded(new double[] {0, 1e-5, 2e-5, 3e-5}, new double[] {1, -3, 3, -1}); // about 2^-50
+    }
+
+    private static void assertExactlyRounded(double[][] rows) {
+        assertExactlyRounded(rows[0], rows[1]);
+    }
+
+    /** Softmax.signedLogSumExp (and logsumexp) at 0 ulps from the oracle, the sign equal. */
+    static void assertExactlyRounded(double[] x, double[] w) {
+        ExactOracle.WeightedReference expected = ExactOracle.weighted(x, w);
+        SignedLogSumExp actual = Softmax.signedLogSumExp(x, w);
+        String what = x.length <= 4 ? Arrays.toString(x) + " " + Arrays.toString(w) : x.length + " rows";
+        assertThat(actual.sign()).as(what).isEqualTo(expected.sign());
+        assertThat(Accuracy.ulpDistance(expected.value(), actual.value())).as(what + ": %s vs %s",
+                actual.value(), expected.value()).isZero();
+        assertThat(Double.doubleToLongBits(Softmax.logSumExp(x, w))).as(what) // NaN where S < 0
+                .isEqualTo(Double.doubleToLongBits(expected.logSumExp()));
+    }
+
+    /** log of (sum of |terms|) / |S|, from the oracle's terms. */
+    static double ratio(double[] x, double[] w, ExactOracle.WeightedReference expected) {
+        BigDecimal terms = BigDecimal.ZERO;
+        double m = Arrays.stream(x).max().getAsDouble();
+        for (int i = 0; i < x.length; i++) {
+            terms = terms.add(ExactOracle.exp(new BigDecimal(x[i]).subtract(new BigDecimal(m)))
+                    .multiply(new BigDecimal(Math.abs(w[i]))));
+        }
+        return Math.log(terms.doubleValue()) + m - expected.value();
+    }
+
+    /**
+     * Rows [a, b, b, b] with weights [1, -c1, -c2, -c3], c1 + c2 + c3 = e^(a - b) cut to k + 1
+     * significant bits (a random, b = a - 1 - u): S = e^a (1 - (c1 + c2 + c3) e^(b - a)), about
+     * 2^-k of the terms (equal x are summed exactly, so the three weights act as one).
+     */
+    static double[][] cancellingTo(int k, Random random) {
+        double a = (random.nextDouble() * 2 - 1) * 600;
+        double b = a - 1 - random.nextDouble();
+        BigDecimal ratio = ExactOracle.exp(new BigDecimal(a).subtract(new BigDecimal(b)));
+        // keep k + 1 significant bits of the ratio (it lies in [e, e^2), so 2 bits before the point)
+        BigDecimal scale = new BigDecimal(java.math.BigInteger.ONE.shiftLeft(k - 1));
+        BigDecimal cut = new BigDecimal(ratio.multiply(scale).toBigInteger()).divide(scale);
+        double c1 = cut.doubleValue();
+        BigDecimal rest = cut.subtract(new BigDecimal(c1));
+        double c2 = rest.doubleValue();
+        double c3 = rest.subtract(new BigDecimal(c2)).doubleValue();
+        return new double[][] {{a, b, b, b}, {1, -c1, -c2, -c3}};
+    }
+
+    /** n values with weights +-1 alternating, each x a little (up to step) above the last. */
+    private static double[][] alternating(Random random, int n, double step) {
         double[] x = new double[n];
         double[] w = new double[n];
         double v = -5;
         for (int i = 0; i < n; i++) {
-            v += random.nextDouble() * 1e-3;
+            v += step > 1e-6 ? random.nextDouble() * step : step;
             x[i] = v;
             w[i] = i % 2 == 0 ? 1 : -1;
         }
         return new double[][] {x, w};
     }
 
-    @Test
-    void beyondTheBoundTheSignIsRightAndTheResultFinite() {
-        // S = e^0 (1 - e^(2^-60)): the terms are equal to 2^-80, so S is out of reach
-        double[] x = {0, 0x1p-60, -100};
-        double[] w = {1, -1, 1e-40};
-        SignedLogSumExp r = Softmax.signedLogSumExp(x, w);
-        assertThat(r.value()).isFinite();
-        assertThat(r.sign()).isEqualTo(ExactOracle.weighted(x, w).sign());
-    }
-
     // ---------------------------------------------------------------- states
 
+    /**
+     * An unweighted state merged into a weighted one: its rows have no third parts, so the
+     * merged state is marked (flag 0x40) and its finish leaves every third part out, exactly as
+     * the same rows accepted unweighted into the weighted state; equal x still cancel exactly.
+     */
     @Test
     void weightedStatesMergeWithUnweightedOnesAndSurviveBytes() {
-        double[] x = {1.5, -2, 1.5, -700.25, 3, 3};
-        double[] w = {1, 1, 1, 1, 0.5, -0.5};
-        ExactLogSumExp unweighted = ExactLogSumExp.of(1.5, -2, 1.5, -700.25);
+        double[] unweightedX = {1.5, -2, 1.5, -700.25};
+        ExactLogSumExp unweighted = ExactLogSumExp.of(unweightedX);
         ExactLogSumExp weighted = ExactLogSumExp.create();
         weighted.accept(3, 0.5);
         weighted.accept(3, -0.5);
         LogSumExpAccumulator one = LogSumExpAccumulator.fromBytes(unweighted.toBytes());
         LogSumExpAccumulator two = LogSumExpAccumulator.fromBytes(weighted.toBytes());
         ExactLogSumExp all = ExactLogSumExp.create();
-        all.acceptAll(x, w);
-        assertThat(one.combine(two).toBytes()).isEqualTo(all.toBytes());
+        all.accept(3, 0.5);
+        all.acceptAll(unweightedX);
+        all.accept(3, -0.5);
+        ExactLogSumExp reversed = ExactLogSumExp.create();
+        reversed.acceptAll(unweightedX);
+        reversed.accept(3, -0.5);
+        reversed.accept(3, 0.5);
+        assertThat(one.combine(two).toBytes()).isEqualTo(all.toBytes()).isEqualTo(reversed.toBytes());
+        assertThat(all.toBytes()[2] & StateFormat.FLAG_UNCORRECTED).isNotZero();
         assertThat(ExactLogSumExp.create().combine(weighted).combine(unweighted).finish()).isEqualTo(all.finish());
         // the +-0.5 terms cancel exactly: the sum is that of the unweighted values
         assertThat(all.finish().signedLogSumExp().value()).isEqualTo(unweighted.finish().logSumExp());
         assertThat(all.finish().status()).isEqualTo(Normalizer.Status.NEGATIVE_WEIGHT);
+        // [a] unweighted beside [a] with weight -1: zero exactly, whichever comes first
+        ExactLogSumExp a = ExactLogSumExp.of(2.5);
+        ExactLogSumExp minusA = ExactLogSumExp.create();
+        minusA.accept(2.5, -1.0);
+        assertThat(a.copy().combine(minusA).finish().signedLogSumExp())
+                .isEqualTo(new SignedLogSumExp(Double.NEGATIVE_INFINITY, 0.0));
+        assertThat(minusA.copy().combine(a).finish().signedLogSumExp())
+                .isEqualTo(new SignedLogSumExp(Double.NEGATIVE_INFINITY, 0.0));
     }
 
     @Test

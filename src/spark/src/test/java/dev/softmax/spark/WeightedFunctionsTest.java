@@ -12,6 +12,8 @@ import dev.softmax.core.Normalizer;
 import dev.softmax.core.SignedLogSumExp;
 import dev.softmax.core.Softmax;
 import dev.softmax.core.SoftmaxMode;
+import dev.softmax.spark.catalyst.SoftmaxAggregate;
+import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,6 +22,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.expressions.BoundReference;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -240,6 +244,37 @@ class WeightedFunctionsTest {
             assertBits(row.getStruct(2).getDouble(0), Softmax.signedLogSumExp(plusOne, minusQuarter).value(),
                     row.getString(0));
         }
+    }
+
+    @Test
+    void signedLogSumExpWithoutAWeightFoldsUnweighted() {
+        // In exact mode accept(x, 1.0) makes a weighted state (format 2, the third part of every
+        // term); signed_logsumexp(x) must fold with accept(x), as logsumexp(x) does: the same
+        // state bytes, format 1.
+        double[] x = cases.get("b arange")[0];
+        for (SoftmaxMode mode : SoftmaxMode.values()) {
+            SoftmaxAggregate aggregate = (SoftmaxAggregate) SoftmaxFunctionRegistry.definition("signed_logsumexp")
+                    .build(List.of(new BoundReference(0, DataTypes.DoubleType, true)), mode);
+            LogSumExpAccumulator buffer = aggregate.createAggregationBuffer();
+            for (double value : x) {
+                buffer = aggregate.update(buffer, new GenericInternalRow(new Object[] {value}));
+            }
+            buffer = aggregate.update(buffer, new GenericInternalRow(new Object[] {null}));
+            LogSumExpAccumulator unweighted = LogSumExpAccumulator.create(mode);
+            unweighted.acceptAll(x);
+            byte[] bytes = aggregate.serialize(buffer);
+            assertThat(bytes[0]).as("%s: format version", mode).isEqualTo((byte) 1);
+            assertThat(bytes).as(mode.id()).isEqualTo(unweighted.toBytes());
+        }
+        List<Double> values = new ArrayList<>();
+        for (double value : x) {
+            values.add(value);
+        }
+        Row row = spark.createDataset(values, org.apache.spark.sql.Encoders.DOUBLE()).toDF("x")
+                .selectExpr("signed_logsumexp(x)").first();
+        SignedLogSumExp expected = Softmax.normalizer(x, SoftmaxMode.EXACT).signedLogSumExp();
+        assertBits(row.getStruct(0).getDouble(0), expected.value(), "value");
+        assertBits(row.getStruct(0).getDouble(1), expected.sign(), "sign");
     }
 
     @Test

@@ -35,6 +35,8 @@ public class CoreBenchmark {
     private static final int N = 1_000_000;
 
     private double[] values;
+    /** Weights of either sign, |w| in [0.5, 1.5): never 1, so every row is a weighted deposit. */
+    private double[] weights;
     private Normalizer exactNormalizer;
     private Normalizer fastNormalizer;
     private ExactLogSumExp exactPartA;
@@ -49,6 +51,10 @@ public class CoreBenchmark {
         values = new double[N];
         for (int i = 0; i < N; i++) {
             values[i] = random.nextGaussian();
+        }
+        weights = new double[N];
+        for (int i = 0; i < N; i++) {
+            weights[i] = (0.5 + random.nextDouble()) * (random.nextBoolean() ? 1 : -1);
         }
         exactNormalizer = ExactLogSumExp.of(values).finish();
         fastNormalizer = FastLogSumExp.of(values).finish();
@@ -85,6 +91,18 @@ public class CoreBenchmark {
         ExactLogSumExp acc = ExactLogSumExp.create();
         for (double x : values) {
             acc.accept(x);
+        }
+        return acc;
+    }
+
+    /** The weighted fold (issue 14): accept(x, w) on the same values; compare with exactFold. */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public Object exactWeightedFold() {
+        ExactLogSumExp acc = ExactLogSumExp.create();
+        double[] w = weights;
+        for (int i = 0; i < N; i++) {
+            acc.accept(values[i], w[i]);
         }
         return acc;
     }

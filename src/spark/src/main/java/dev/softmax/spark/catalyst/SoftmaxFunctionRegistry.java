@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.spark.SparkThrowableHelper$;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Column;
@@ -186,7 +187,10 @@ public final class SoftmaxFunctionRegistry {
                         + "      > SELECT _FUNC_(x, w).value FROM VALUES (0D, 2D), (0D, -1D) AS t(x, w);\n"
                         + "       0.0\n  ",
                 "agg_funcs", 1, 2,
-                (name, arguments, mode) -> weighted(name, mode, WeightedAggregator.Output.SIGNED, arguments)));
+                (name, arguments, mode) -> arguments.size() == 2
+                        ? weighted(name, mode, WeightedAggregator.Output.SIGNED, arguments)
+                        : aggregate(name, new SignedLogSumExpAggregator(mode, 1.0),
+                                numeric(arguments.get(0), name, 1, "x"))));
         all.add(new Definition("softmax_state",
                 "_FUNC_(x[, w]) - Returns the softmax normalizer state of the non-null values of x: the "
                         + "versioned binary state of the core, recording its mode and format; NULL when there "
@@ -461,21 +465,21 @@ public final class SoftmaxFunctionRegistry {
     }
 
     /**
-     * A weighted aggregate: {@code output} of the rows (x, w) of the first two arguments (w = 1
-     * when there is one argument), run by {@link SoftmaxAggregate} in either mode.
+     * A weighted aggregate: {@code output} of the rows (x, w) of the two arguments, run by
+     * {@link SoftmaxAggregate} in either mode. Never for a call without a weight: in exact mode
+     * a weight 1 makes the state weighted (see {@link WeightedAggregator}).
      */
     static Expression weighted(String name, SoftmaxMode mode, WeightedAggregator.Output output,
             List<Expression> arguments) {
         return new SoftmaxAggregate(name, new WeightedAggregator(mode, 1.0, output),
-                pair(name, arguments.get(0), arguments.size() > 1 ? arguments.get(1) : null));
+                pair(name, arguments.get(0), arguments.get(1)));
     }
 
-    /** STRUCT&lt;x, w&gt; of the checked arguments x and w (w = 1 when null). */
+    /** STRUCT&lt;x, w&gt; of the checked arguments x and w. */
     static Expression pair(String name, Expression x, Expression w) {
-        Expression weight = w == null ? Literal.create(1.0, DataTypes.DoubleType) : numeric(w, name, 2, "w");
         return new org.apache.spark.sql.catalyst.expressions.CreateNamedStruct(ScalaCollections.seq(List.of(
                 Literal.create("x", DataTypes.StringType), numeric(x, name, 1, "x"),
-                Literal.create("w", DataTypes.StringType), weight)));
+                Literal.create("w", DataTypes.StringType), numeric(Objects.requireNonNull(w, "w"), name, 2, "w"))));
     }
 
     /** An array function of (array) or (array, b). */

@@ -276,6 +276,15 @@ public final class SoftmaxRuntime {
         return accumulator.isEmpty() ? null : accumulator.finish().logSumExp();
     }
 
+    /** log |S| and the sign of S as a row of {@link #SIGNED_SCHEMA}; NULL when no row was folded. */
+    public static org.apache.spark.sql.Row signedOrNull(LogSumExpAccumulator accumulator) {
+        if (accumulator.isEmpty()) {
+            return null;
+        }
+        dev.softmax.core.SignedLogSumExp signed = accumulator.finish().signedLogSumExp();
+        return org.apache.spark.sql.RowFactory.create(signed.value(), signed.sign());
+    }
+
     /** The state's bytes, or NULL when no value was folded (an aggregate over no value). */
     public static byte[] stateOrNull(LogSumExpAccumulator accumulator) {
         return accumulator.isEmpty() ? null : accumulator.toBytes();

@@ -11,14 +11,16 @@ import dev.softmax.spark.AccumulatorAggregator;
 import dev.softmax.spark.NormalizerColumns;
 import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Encoders;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.catalyst.InternalRow;
 
 /**
  * The weighted aggregates ({@code logsumexp(x, w)}, {@code signed_logsumexp(x, w)},
- * {@code softmax_state(x, w)} and the normalizer of the DataFrame softmax with a weight): folds
- * the rows (x / T, w) of a STRUCT&lt;x DOUBLE, w DOUBLE&gt; input with the core's
- * {@code accept(x, w)}, skipping a row where x or w is NULL. Run by {@link SoftmaxAggregate}
+ * {@code softmax_state(x, w)}, {@code softmax_normalizer(x, w)} and the normalizer of the
+ * DataFrame softmax with a weight): folds the rows (x / T, w) of a STRUCT&lt;x DOUBLE, w
+ * DOUBLE&gt; input with the core's {@code accept(x, w)}, skipping a row where x or w is NULL.
+ * Only for calls with a weight: in exact mode {@code accept(x, 1.0)} makes a weighted state (it
+ * deposits the third part of the term), so the one-argument forms fold with {@code accept(x)}
+ * through a {@link dev.softmax.spark.ValueAggregator}. Run by {@link SoftmaxAggregate}
  * (exact and fast mode alike), with the core's bytes between stages.
  */
 public final class WeightedAggregator extends AccumulatorAggregator<InternalRow, Object> {
@@ -30,7 +32,7 @@ public final class WeightedAggregator extends AccumulatorAggregator<InternalRow,
         LOGSUMEXP,
         /** STRUCT&lt;value, sign&gt;: log |S| and the sign of S; NULL when no row counted. */
         SIGNED,
-        /** The state (BINARY, format 2 when a weight other than 0 and 1 was seen), NULL when empty. */
+        /** The state (BINARY, format 2: see {@code LogSumExpAccumulator}), NULL when empty. */
         STATE,
         /** The normalizer struct of {@link NormalizerColumns}. */
         NORMALIZER
@@ -71,11 +73,7 @@ public final class WeightedAggregator extends AccumulatorAggregator<InternalRow,
             case STATE:
                 return SoftmaxRuntime.stateOrNull(accumulator);
             case SIGNED:
-                if (accumulator.isEmpty()) {
-                    return null;
-                }
-                dev.softmax.core.SignedLogSumExp signed = accumulator.finish().signedLogSumExp();
-                return RowFactory.create(signed.value(), signed.sign());
+                return SoftmaxRuntime.signedOrNull(accumulator);
             default:
                 Normalizer normalizer = accumulator.finish();
                 return NormalizerColumns.row(normalizer, temperature);
