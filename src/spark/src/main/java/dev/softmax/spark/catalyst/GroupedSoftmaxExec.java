@@ -139,7 +139,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
     @Override
     public RDD<InternalRow> doExecute() {
-        RDD<InternalRow> normalizers = right.execute();
+        RDD<InternalRow> normalizers = fewerPartitions(right.execute());
         Collected collected = collect(normalizers);
         if (collected.fits) {
             decision = "broadcast, " + collected.rows + " groups, " + collected.bytes + " bytes (budget " + budget
@@ -153,6 +153,21 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
     // ---- the normalizers, collected within the budget --------------------------------------------------
 
+    /**
+     * The final aggregate's partitions, read by as many tasks as the cluster has cores (no
+     * shuffle: each task merges several of them in turn). Adaptive execution coalesces the
+     * partitions of a shuffle only under operators it knows; under this one the aggregate would
+     * keep spark.sql.shuffle.partitions tasks, each with its fixed cost, and the join's
+     * exchange one file per task and partition.
+     */
+    private RDD<InternalRow> fewerPartitions(RDD<InternalRow> normalizers) {
+        int cores = Math.max(1, sparkContext().defaultParallelism());
+        if (normalizers.partitions().length <= cores) {
+            return normalizers;
+        }
+        return normalizers.coalesce(cores, false, Option.empty(), null);
+    }
+
     /** The normalizer rows of every partition if they fit the budget, else what was seen of them. */
     private Collected collect(RDD<InternalRow> normalizers) {
         int partitions = normalizers.partitions().length;
@@ -162,7 +177,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
         Collected collected = new Collected(partitions);
         ClassTag<Chunk> tag = ClassTag$.MODULE$.apply(Chunk.class);
-        sparkContext().runJob(normalizers, new PackPartition(budget, right.output()), ScalaCollections.seq(indices),
+        sparkContext().runJob(normalizers, new PackPartition(budget, outputOf(right)), ScalaCollections.seq(indices),
                 new AbstractFunction2<Object, Chunk, BoxedUnit>() {
                     @Override
                     public BoxedUnit apply(Object index, Chunk chunk) {
@@ -256,7 +271,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
     // ---- broadcast ----------------------------------------------------------------------------------
 
     private RDD<InternalRow> broadcastAndMap(Collected collected) {
-        int fields = right.output().size();
+        int fields = outputOf(right).size();
         List<InternalRow> rows = new ArrayList<>((int) Math.min(collected.rows, Integer.MAX_VALUE));
         for (Chunk chunk : collected.chunks) {
             if (chunk == null) {
@@ -274,16 +289,16 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 throw new UncheckedIOException(e);
             }
         }
-        Seq<Expression> buildKeys = bind(nullSafe(rightKeys), right.output());
+        Seq<Expression> buildKeys = bind(nullSafe(rightKeys), outputOf(right));
         HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(rows), buildKeys,
                 Math.max(1, rows.size()), null, false, false, false);
         Broadcast<HashedRelation> broadcast = sparkContext().broadcast(relation,
                 ClassTag$.MODULE$.apply(HashedRelation.class));
-        List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(left.output()));
+        List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(outputOf(left)));
         projection.addAll(ScalaCollections.list(outputs));
-        List<Attribute> input = new ArrayList<>(ScalaCollections.list(left.output()));
-        input.addAll(ScalaCollections.list(right.output()));
-        return left.execute().mapPartitionsInternal(new MapRows(broadcast, nullSafe(leftKeys), left.output(),
+        List<Attribute> input = new ArrayList<>(ScalaCollections.list(outputOf(left)));
+        input.addAll(ScalaCollections.list(outputOf(right)));
+        return left.execute().mapPartitionsInternal(new MapRows(broadcast, nullSafe(leftKeys), outputOf(left),
                 ScalaCollections.seq(projection), ScalaCollections.seq(input), fields), false,
                 ClassTag$.MODULE$.apply(InternalRow.class));
     }
@@ -394,9 +409,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
     /** The left outer join of the rows with the normalizers already computed, planned by Spark. */
     private RDD<InternalRow> join(RDD<InternalRow> normalizers) {
-        LogicalPlan rows = Plans.rdd(this, left.output(), left.execute());
-        LogicalPlan perGroup = Plans.rdd(this, right.output(), normalizers);
-        List<NamedExpression> projection = new ArrayList<>(ScalaCollections.list(left.output()));
+        LogicalPlan rows = Plans.rdd(this, outputOf(left), left.execute());
+        LogicalPlan perGroup = Plans.rdd(this, outputOf(right), normalizers);
+        List<NamedExpression> projection = new ArrayList<>(ScalaCollections.list(outputOf(left)));
         List<Expression> expressions = ScalaCollections.list(outputs);
         List<Attribute> attributes = ScalaCollections.list(outputAttributes);
         for (int i = 0; i < expressions.size(); i++) {
@@ -407,6 +422,11 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 LeftOuter$.MODULE$, Option.apply(GroupedSoftmax.condition(leftKeys, rightKeys)),
                 JoinHint$.MODULE$.NONE()));
         return Plans.execute(this, plan);
+    }
+
+    /** A plan's output as an immutable Scala sequence (on Scala 2.12 Spark returns a collection.Seq). */
+    private static Seq<Attribute> outputOf(SparkPlan plan) {
+        return ScalaCollections.seq(ScalaCollections.list(plan.output()));
     }
 
     // ---- Product ------------------------------------------------------------------------------------
