@@ -325,6 +325,19 @@ public final class SoftmaxFunctions {
         return SoftmaxFunctionRegistry.column("softmax_state", mode, x, w);
     }
 
+    /**
+     * {@code softmax_normalizer(x, w)}: the finished normalizer of sum(w exp(x)), for
+     * {@link #softmax(Column, Column, Column)} and {@link #log_softmax(Column, Column, Column)}.
+     */
+    public static Column softmax_normalizer(Column x, Column w) {
+        return softmax_normalizer(x, w, SoftmaxFunctionRegistry.sessionMode());
+    }
+
+    /** {@code softmax_normalizer(x, w)} in the given mode. */
+    public static Column softmax_normalizer(Column x, Column w, SoftmaxMode mode) {
+        return SoftmaxFunctionRegistry.column("softmax_normalizer", mode, x, w);
+    }
+
     /** {@code softmax(x, state, w)}: w exp(x) / S under a weighted state. */
     public static Column softmax(Column x, Column state, Column w) {
         return softmax(x, state, w, SoftmaxFunctionRegistry.sessionMode());

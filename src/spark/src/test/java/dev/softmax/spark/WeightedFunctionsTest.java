@@ -176,6 +176,25 @@ class WeightedFunctionsTest {
     }
 
     @Test
+    void sqlJoinWithAWeightedNormalizer() {
+        rows().createOrReplaceTempView("weighted_rows3");
+        List<Row> out = spark.sql("SELECT /*+ BROADCAST(n) */ t.g, t.x, t.w, softmax(t.x, n.s, t.w), "
+                + "log_softmax(t.x, n.s, t.w), n.s.status FROM weighted_rows3 t JOIN (SELECT g, "
+                + "softmax_normalizer(x, w) AS s FROM weighted_rows3 GROUP BY g) n ON t.g <=> n.g").collectAsList();
+        assertThat(out).hasSize((int) rows().count());
+        for (Row row : out) {
+            Normalizer n = normalizer(row.getString(0));
+            assertThat(row.getString(5)).as(row.getString(0)).isEqualTo(n.status().name());
+            if (row.isNullAt(1) || row.isNullAt(2)) {
+                assertThat(row.isNullAt(3)).isTrue();
+                continue;
+            }
+            assertBits(row.getDouble(3), n.prob(row.getDouble(1), row.getDouble(2)), row.getString(0));
+            assertBits(row.getDouble(4), n.logProb(row.getDouble(1), row.getDouble(2)), row.getString(0));
+        }
+    }
+
+    @Test
     void dataFrameSoftmaxWithAWeight() {
         Dataset<Row> rows = rows();
         for (SoftmaxOptions options : List.of(SoftmaxOptions.defaults().groupBy("g").weight("w"),
@@ -198,6 +217,29 @@ class WeightedFunctionsTest {
         }
         assertThat(statuses).containsEntry("sign", "NEGATIVE_WEIGHT").containsEntry("mixture", "FINITE")
                 .containsEntry("gh23548 -1", "NEGATIVE_WEIGHT");
+    }
+
+    @Test
+    void weightsComputedPerRowAreTheCoresBits() {
+        // x and w as expressions, not bound columns: the aggregate evaluates them one by one
+        for (Row row : rows().groupBy("g").agg(
+                SoftmaxFunctions.logsumexp(col("x").multiply(0.5), col("w").multiply(col("w"))),
+                SoftmaxFunctions.signed_logsumexp(col("x").plus(1.0), col("w").minus(0.25))).collectAsList()) {
+            double[][] c = cases.get(row.getString(0));
+            double[] half = new double[c[0].length];
+            double[] square = new double[c[0].length];
+            double[] plusOne = new double[c[0].length];
+            double[] minusQuarter = new double[c[0].length];
+            for (int i = 0; i < half.length; i++) {
+                half[i] = c[0][i] * 0.5;
+                square[i] = c[1][i] * c[1][i];
+                plusOne[i] = c[0][i] + 1.0;
+                minusQuarter[i] = c[1][i] - 0.25;
+            }
+            assertBits(row.getDouble(1), Softmax.logSumExp(half, square), row.getString(0));
+            assertBits(row.getStruct(2).getDouble(0), Softmax.signedLogSumExp(plusOne, minusQuarter).value(),
+                    row.getString(0));
+        }
     }
 
     @Test

@@ -147,7 +147,11 @@ final class BenchmarkPlans {
                         new Plan("logsumexp-exact", "logsumexp(x) exact", Kind.PROJECT,
                                 df -> df.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.EXACT))),
                         new Plan("logsumexp-fast", "logsumexp(x) fast", Kind.PROJECT,
-                                df -> df.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.FAST))));
+                                df -> df.agg(SoftmaxFunctions.logsumexp(col("x"), SoftmaxMode.FAST))),
+                        // the weights are derived from x, so the data stays one column: w = x^2 >= 0
+                        new Plan("logsumexp-weighted-exact", "logsumexp(x, w) exact, w = x * x", Kind.PROJECT,
+                                df -> df.agg(SoftmaxFunctions.logsumexp(col("x"), col("x").multiply(col("x")),
+                                        SoftmaxMode.EXACT))));
             case PARQUET:
                 // The SQL form of the global softmax runs in the noop workload only: the write costs the same.
                 return plans(Workload.SOFTMAX).stream().filter(plan -> !plan.id().startsWith("sql")).toList();

@@ -46,6 +46,9 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
     private transient int doubleColumn;
     /** The weight's DOUBLE column for a weighted aggregate over two bound columns, else -1. */
     private transient int weightColumn;
+    /** A weighted aggregate's x and w when they are not both bound columns (else null): evaluated one by one. */
+    private transient Expression weightedX;
+    private transient Expression weightedW;
     private transient double temperature;
 
     /** {@code name(child)}: folds the values of {@code child} with {@code aggregator}. */
@@ -82,6 +85,8 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
     public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
         if (!inputKnown) {
             weightColumn = -1;
+            weightedX = null;
+            weightedW = null;
             doubleColumn = doubleColumn();
             inputKnown = true;
         }
@@ -91,6 +96,17 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             if (!input.isNullAt(doubleColumn) && !input.isNullAt(weightColumn)) {
                 double x = input.getDouble(doubleColumn);
                 buffer.accept(temperature == 1.0 ? x : x / temperature, input.getDouble(weightColumn));
+            }
+            return buffer;
+        }
+        if (weightedX != null) {
+            // A weighted aggregate over expressions (a weight x * x, 1.0 / n): each field on its
+            // own, without the struct row the child would build
+            Object x = weightedX.eval(input);
+            Object w = x == null ? null : weightedW.eval(input);
+            if (w != null) {
+                double value = (Double) x;
+                buffer.accept(temperature == 1.0 ? value : value / temperature, (Double) w);
             }
             return buffer;
         }
@@ -120,11 +136,13 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             List<Expression> values = ScalaCollections.list(struct.valExprs());
             int x = boundDouble(values.get(0));
             int w = boundDouble(values.get(1));
+            temperature = weightedAggregator.temperature();
             if (x >= 0 && w >= 0) {
-                temperature = weightedAggregator.temperature();
                 weightColumn = w;
                 return x;
             }
+            weightedX = values.get(0);
+            weightedW = values.get(1);
             return -1;
         }
         Expression values = child instanceof SoftmaxArgument argument ? argument.child() : child;

@@ -223,14 +223,17 @@ public final class SoftmaxFunctionRegistry {
                 (name, arguments, mode) -> aggregate(name, new SoftmaxStateMergeAggregator(mode),
                         state(arguments.get(0), name, 1, "state"))));
         all.add(new Definition("softmax_normalizer",
-                "_FUNC_(x) - Returns the finished softmax normalizer of the non-null values of x, as a "
+                "_FUNC_(x[, w]) - Returns the finished softmax normalizer of the non-null values of x, as a "
                         + "STRUCT<mode, temperature, status, count, max, max_count, logsumexp, "
                         + "log_normalizer_high, log_normalizer_low>; status EMPTY when there is no non-null "
                         + "value. softmax(x, n) and log_softmax(x, n) read it with a few operations per row, "
                         + "so it is the form to join to the rows (with a BROADCAST hint when the groups fit "
-                        + "in memory). Unlike a state, it cannot be merged.",
+                        + "in memory). Unlike a state, it cannot be merged. With weights (rows where x or w is NULL "
+                        + "skipped), the normalizer of sum(w * exp(x)), for softmax(x, n, w) and log_softmax(x, n, w).",
                 "\n    Arguments:\n"
-                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n",
+                        + "      * x - a numeric column, cast to DOUBLE. For a temperature T, write x / T.\n"
+                        + "      * w - optional weights, a numeric column cast to DOUBLE (a negative one makes the "
+                        + "outputs NaN: status NEGATIVE_WEIGHT).\n",
                 "\n    Examples:\n"
                         + "      > SELECT _FUNC_(x).logsumexp FROM VALUES (1000D), (1000D) AS t(x);\n"
                         + "       1000.6931471805599\n"
@@ -240,9 +243,11 @@ public final class SoftmaxFunctionRegistry {
                         + " ON t.g = n.g;\n"
                         + "       0.0\t0.5\n"
                         + "       0.0\t0.5\n  ",
-                "agg_funcs", 1,
-                (name, arguments, mode) -> aggregate(name, new NormalizerAggregator(mode, 1.0),
-                        numeric(arguments.get(0), name, 1, "x"))));
+                "agg_funcs", 1, 2,
+                (name, arguments, mode) -> arguments.size() == 2
+                        ? weighted(name, mode, WeightedAggregator.Output.NORMALIZER, arguments)
+                        : aggregate(name, new NormalizerAggregator(mode, 1.0),
+                                numeric(arguments.get(0), name, 1, "x"))));
         all.add(new Definition("softmax",
                 "_FUNC_(x, state[, w]) - Returns exp(x) / sum(exp(v)) where the sum runs over the values "
                         + "the state was built from; NULL when x or state (or w) is NULL. NaN when the state "
