@@ -86,7 +86,8 @@ class GroupedSoftmaxPlanTest {
 
         GroupedSoftmaxExec exec = exec(result);
         assertThat(exec.broadcast()).as(exec.decision()).isFalse();
-        assertThat(explain(result)).contains("GroupedSoftmax join, more than 100 bytes");
+        assertThat(explain(result)).contains("GroupedSoftmax join, more than 100 bytes")
+                .contains("ShuffledHashJoin").doesNotContain("SortMergeJoin");
     }
 
     @Test

@@ -37,10 +37,15 @@ import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.optimizer.NormalizeFloatingNumbers$;
 import org.apache.spark.sql.catalyst.plans.LeftOuter$;
 import org.apache.spark.sql.catalyst.plans.logical.Join;
-import org.apache.spark.sql.catalyst.plans.logical.JoinHint$;
+import org.apache.spark.sql.catalyst.plans.logical.HintInfo;
+import org.apache.spark.sql.catalyst.plans.logical.JoinHint;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
+import org.apache.spark.sql.catalyst.plans.logical.SHUFFLE_HASH$;
+import org.apache.spark.sql.execution.QueryExecution;
 import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec;
+import org.apache.spark.sql.execution.adaptive.QueryStageExec;
 import org.apache.spark.sql.execution.joins.HashedRelation;
 import org.apache.spark.sql.execution.joins.HashedRelation$;
 import org.apache.spark.unsafe.Platform;
@@ -60,8 +65,8 @@ import scala.runtime.BoxedUnit;
  * them (the one of a broadcast hash join; null-safe keys as coalesce and is-null pairs,
  * floating keys normalized as the aggregate groups them), broadcasts it and maps the input
  * rows ({@code left}) in place: each row looks its group up, no row moves. If they do not
- * fit, it plans the left outer join of the rows with the normalizers already computed
- * (Spark chooses it, a sort-merge join on a large input).
+ * fit, it plans the left outer join of the rows with the normalizers already computed, as a
+ * shuffled hash join built on the normalizers (rows hash-partitioned once, never sorted).
  *
  * <p>{@code explain()} shows the way taken once the plan has run ("broadcast, 1000 groups,
  * ... bytes" or "join, ..."), and before that that the choice is still open.
@@ -146,9 +151,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                     + ")";
             return broadcastAndMap(collected);
         }
-        decision = "join, more than " + budget + " bytes of normalizers (" + collected.rows + "+ groups, "
-                + collected.bytes + "+ bytes seen)";
-        return join(normalizers);
+        return join(normalizers, "more than " + budget + " bytes of normalizers (" + collected.rows + "+ groups, "
+                + collected.bytes + "+ bytes seen)");
     }
 
     // ---- the normalizers, collected within the budget --------------------------------------------------
@@ -407,8 +411,13 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
     // ---- join ---------------------------------------------------------------------------------------
 
-    /** The left outer join of the rows with the normalizers already computed, planned by Spark. */
-    private RDD<InternalRow> join(RDD<InternalRow> normalizers) {
+    /**
+     * The left outer join of the rows with the normalizers already computed, hinted to a
+     * shuffled hash join that builds on the normalizers: each row moves once (hash-partitioned
+     * by its key) and is never sorted, where Spark would otherwise pick a sort-merge join and
+     * sort every row of a large input.
+     */
+    private RDD<InternalRow> join(RDD<InternalRow> normalizers, String reason) {
         LogicalPlan rows = Plans.rdd(this, outputOf(left), left.execute());
         LogicalPlan perGroup = Plans.rdd(this, outputOf(right), normalizers);
         List<NamedExpression> projection = new ArrayList<>(ScalaCollections.list(outputOf(left)));
@@ -420,8 +429,32 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
         LogicalPlan plan = new Project(ScalaCollections.seq(projection), new Join(rows, perGroup,
                 LeftOuter$.MODULE$, Option.apply(GroupedSoftmax.condition(leftKeys, rightKeys)),
-                JoinHint$.MODULE$.NONE()));
-        return Plans.execute(this, plan);
+                new JoinHint(Option.empty(), Option.apply(new HintInfo(Option.apply(SHUFFLE_HASH$.MODULE$))))));
+        QueryExecution planned = Plans.plan(this, plan);
+        RDD<InternalRow> joined = planned.toRdd();
+        decision = "join, " + reason + ": " + joinName(planned.executedPlan());
+        return joined;
+    }
+
+    /** The name of the first join operator of a physical plan (the final plan, under adaptive execution). */
+    private static String joinName(SparkPlan plan) {
+        SparkPlan node = plan;
+        if (node instanceof AdaptiveSparkPlanExec) {
+            node = ((AdaptiveSparkPlanExec) node).executedPlan();
+        }
+        if (node instanceof QueryStageExec) { // a leaf that holds its stage's plan
+            node = ((QueryStageExec) node).plan();
+        }
+        if (node.nodeName().endsWith("Join")) {
+            return node.nodeName();
+        }
+        for (SparkPlan child : ScalaCollections.list(node.children())) {
+            String name = joinName(child);
+            if (name != null) {
+                return name;
+            }
+        }
+        return null;
     }
 
     /** A plan's output as an immutable Scala sequence (on Scala 2.12 Spark returns a collection.Seq). */

@@ -14,6 +14,7 @@ import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.physical.UnknownPartitioning;
 import org.apache.spark.sql.execution.LogicalRDD;
+import org.apache.spark.sql.execution.QueryExecution;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.SparkStrategy;
 import scala.Option;
@@ -30,9 +31,9 @@ public final class Plans {
         return Dataset$.MODULE$.ofRows(like.sparkSession(), plan);
     }
 
-    /** The rows of a logical plan, planned and executed in the session of a physical plan. */
-    public static RDD<InternalRow> execute(SparkPlan within, LogicalPlan plan) {
-        return Dataset$.MODULE$.ofRows(within.session(), plan).queryExecution().toRdd();
+    /** A logical plan, planned in the session of a physical plan: its rows are {@code toRdd()}. */
+    public static QueryExecution plan(SparkPlan within, LogicalPlan plan) {
+        return Dataset$.MODULE$.ofRows(within.session(), plan).queryExecution();
     }
 
     /** A logical leaf over an RDD that a physical plan computed, with that plan's attributes. */
