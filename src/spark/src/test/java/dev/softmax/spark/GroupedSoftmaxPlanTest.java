@@ -15,6 +15,7 @@ import dev.softmax.core.Normalizer;
 import dev.softmax.core.SoftmaxMode;
 import dev.softmax.spark.SparkTestSupport.PlanNode;
 import dev.softmax.spark.catalyst.GroupedSoftmaxExec;
+import dev.softmax.spark.catalyst.SoftmaxPartialAggregateExec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,8 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import org.apache.spark.sql.execution.joins.BroadcastHashJoinExec;
 import org.apache.spark.sql.execution.joins.SortMergeJoinExec;
 import org.junit.jupiter.api.BeforeAll;
@@ -134,6 +137,54 @@ class GroupedSoftmaxPlanTest {
         Dataset<Row> result = SoftmaxFunctions.softmax(frame(spark, rows, 4, 5), "x",
                 SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(-1));
         assertThat(explain(result)).doesNotContain("GroupedSoftmax").contains("SortMergeJoin");
+    }
+
+    /**
+     * With more groups per task than Spark's object hash aggregate keeps (128), Spark's partial
+     * aggregate sorts its input; the project's keeps them all in its hash map (up to
+     * {@link SoftmaxPartialAggregateExec#DEFAULT_FALLBACK_THRESHOLD}), with the same bits.
+     */
+    @ParameterizedTest(name = "adaptive {0}")
+    @ValueSource(booleans = {false, true})
+    void manyGroupsPerTaskAreHashedNotSorted(boolean adaptive) {
+        spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
+        Map<String, List<Double>> many = new TreeMap<>();
+        java.util.Random random = new java.util.Random(7);
+        for (int g = 0; g < 600; g++) {
+            List<Double> values = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                values.add(random.nextGaussian() * 30);
+            }
+            many.put("k" + g, values);
+        }
+        List<Row> manyRows = SparkTestSupport.rows(many);
+        Dataset<Row> frame = frame(spark, manyRows, 2, 3);
+
+        Dataset<Row> result = SoftmaxFunctions.softmax(frame, "x", SoftmaxOptions.defaults().groupBy("g"));
+        assertRowsMatchCore(result.collectAsList(), expectedNormalizers(many, 1.0, SoftmaxMode.EXACT), 1.0,
+                manyRows.size(), "600 groups, adaptive " + adaptive);
+        SparkPlan partial = node(result, SoftmaxPartialAggregateExec.class);
+        assertThat(partial.metrics().apply("numTasksFallBacked").value()).as("tasks that sorted").isZero();
+        assertThat(partial.metrics().apply("numOutputRows").value()).as("partial states")
+                .isBetween(600L, 2 * 600L);
+
+        // Spark's own partial aggregate (the join planned before running) sorts, and gives the same bits
+        Dataset<Row> planned = SoftmaxFunctions.softmax(frame, "x",
+                SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(-1));
+        assertThat(bits(planned)).isEqualTo(bits(result));
+        SparkPlan sparks = node(planned, ObjectHashAggregateExec.class);
+        assertThat(sparks.metrics().apply("numTasksFallBacked").value()).as("Spark's tasks that sorted")
+                .isPositive();
+    }
+
+    /** The first node of the class in the executed plan (the final plan under adaptive execution). */
+    private static SparkPlan node(Dataset<Row> result, Class<? extends SparkPlan> type) {
+        for (PlanNode node : SparkTestSupport.nodes(result.queryExecution().executedPlan())) {
+            if (type.isInstance(node.plan)) {
+                return node.plan;
+            }
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " in " + result.queryExecution().executedPlan());
     }
 
     /** Each row's id and the raw bits of its output columns (NULL as a null entry). */
