@@ -32,7 +32,8 @@ import scala.runtime.AbstractFunction2;
  * ({@code ObjectAggregationIterator}, the same states, the same output) with a threshold of
  * {@link #DEFAULT_FALLBACK_THRESHOLD} groups (or the session's, if larger), so a task with a
  * few thousand groups never sorts. Past it the iterator still sorts (and spills) as Spark's does,
- * which keeps the memory of a task with many groups bounded: an exact state is about 1 KiB.
+ * which keeps the memory of a task with many groups bounded: an exact state is under 1 KiB
+ * (about 2 KiB weighted).
  * The bits do not change: merging exact states is exact in any order.
  */
 public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneChild {
