@@ -3,11 +3,13 @@
  */
 package dev.softmax.spark;
 
+import dev.softmax.spark.catalyst.GroupedSoftmaxStrategy;
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import dev.softmax.spark.catalyst.StreamingWindowCheck;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.execution.SparkStrategy;
 import scala.Function1;
 import scala.Tuple3;
 import scala.runtime.AbstractFunction1;
@@ -17,7 +19,8 @@ import scala.runtime.BoxedUnit;
  * Spark session extension that injects the project's SQL functions (the same definitions
  * as {@link SparkSoftmax#register}) into every session, and an analysis check that refuses
  * the project's aggregates over a window on a stream with a message saying what to use
- * instead:
+ * instead, and the planner strategy of the grouped DataFrame softmax ({@code GroupedSoftmax},
+ * which the DataFrame API also registers itself on first use):
  *
  * <pre>
  * spark-sql --jars spark-softmax.jar --conf spark.sql.extensions=dev.softmax.spark.SoftmaxExtensions
@@ -40,6 +43,12 @@ public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExten
             @Override
             public Function1<LogicalPlan, BoxedUnit> apply(SparkSession session) {
                 return new StreamingWindowCheck();
+            }
+        });
+        extensions.injectPlannerStrategy(new AbstractFunction1<SparkSession, SparkStrategy>() {
+            @Override
+            public SparkStrategy apply(SparkSession session) {
+                return new GroupedSoftmaxStrategy();
             }
         });
         return BoxedUnit.UNIT;

@@ -120,10 +120,12 @@ public final class SoftmaxOptions implements Serializable {
     }
 
     /**
-     * Grouped softmax only: the per-group normalizers are broadcast to the rows when Spark's
-     * size estimate of them (plan statistics, before running anything) is at most this many
-     * bytes, and shuffle-joined otherwise (where Spark's adaptive execution may still switch to
-     * a broadcast once it has seen the real size). A negative value never broadcasts.
+     * Grouped softmax only: the budget of the per-group normalizers, in bytes. The DataFrame
+     * softmax computes them first and measures them (as Spark's UnsafeRows); when they are at
+     * most this many bytes they are broadcast and every row is mapped in place, otherwise they
+     * are joined to the rows (see docs/dataframe.md, Plans). {@code applyNormalizers} compares
+     * Spark's size estimate of the stored normalizers instead, before running. A negative value
+     * never broadcasts: the join is then chosen before running, a sort-merge join.
      */
     public SoftmaxOptions broadcastThreshold(long bytes) {
         return new SoftmaxOptions(groupBy, temperature, mode, probColumn, logProbColumn, bytes, weightColumn, weight);

@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark;
 
+import dev.softmax.spark.catalyst.GroupedSoftmaxStrategy;
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
@@ -32,11 +33,16 @@ public final class SparkSoftmax {
 
     private SparkSoftmax() {}
 
-    /** Registers every function of {@link SoftmaxFunctionRegistry#definitions()} on {@code spark}. */
+    /**
+     * Registers every function of {@link SoftmaxFunctionRegistry#definitions()} on {@code spark},
+     * and the planner strategy of the grouped DataFrame softmax (which that API also registers
+     * on first use).
+     */
     public static void register(SparkSession spark) {
         FunctionRegistry registry = spark.sessionState().functionRegistry();
         for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
             registry.registerFunction(definition.sessionIdentifier(), definition.info(), definition.sparkBuilder());
         }
+        GroupedSoftmaxStrategy.register(spark);
     }
 }

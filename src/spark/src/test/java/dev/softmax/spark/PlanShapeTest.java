@@ -7,6 +7,7 @@ import static dev.softmax.spark.SparkTestSupport.frame;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.softmax.spark.SparkTestSupport.PlanNode;
+import dev.softmax.spark.catalyst.GroupedSoftmaxExec;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
@@ -32,7 +33,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The physical plans of the DataFrame softmax: one aggregate, partial then final; no Window;
  * nothing that moves all rows to one partition; global state as a scalar subquery and a
- * narrow map; grouped normalizers broadcast when small and shuffle-joined otherwise. Checked
+ * narrow map; grouped normalizers broadcast when small once measured (the project's
+ * GroupedSoftmax operator) and shuffle-joined when told never to broadcast. Checked
  * with adaptive execution off (the static plan) and on (the final plan after running).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -76,22 +78,27 @@ class PlanShapeTest {
     }
 
     /**
-     * A small input with known statistics (a local relation): the size estimate of the
-     * normalizers is within the threshold, so they are broadcast before anything runs. (An RDD
-     * has no statistics: its estimate is huge, and there it is adaptive execution that
-     * broadcasts once the real size is known; see the adaptive case of the test above.)
+     * The grouped plan is the project's operator, which runs the aggregate first and, the
+     * normalizers being within the threshold once measured, broadcasts them: the rows are
+     * mapped in place, no join and no exchange of rows.
      */
     @ParameterizedTest(name = "adaptive {0}")
     @ValueSource(booleans = {false, true})
     void groupedSmallIsBroadcast(boolean adaptive) {
-        Dataset<Row> result = SoftmaxFunctions.softmax(spark.createDataFrame(rows, SparkTestSupport.SCHEMA), "x",
+        Dataset<Row> result = SoftmaxFunctions.softmax(frame(spark, rows, 4, 2), "x",
                 SoftmaxOptions.defaults().groupBy("g"));
         List<PlanNode> nodes = executedPlan(result, adaptive);
 
         assertNoWindow(nodes);
         assertThat(modes(aggregates(nodes))).containsExactlyInAnyOrder(Partial$.MODULE$, Final$.MODULE$);
-        assertThat(nodes).as("broadcast join: %s", nodes).anyMatch(n -> n.plan instanceof BroadcastHashJoinExec);
-        assertThat(nodes).noneMatch(n -> n.plan instanceof SortMergeJoinExec);
+        assertThat(nodes).as("grouped softmax, broadcast: %s", nodes).anyMatch(n -> n.plan instanceof GroupedSoftmaxExec
+                && Boolean.TRUE.equals(((GroupedSoftmaxExec) n.plan).broadcast()));
+        assertThat(nodes)
+                .noneMatch(n -> n.plan instanceof SortMergeJoinExec || n.plan instanceof BroadcastHashJoinExec);
+        GroupedSoftmaxExec exec = (GroupedSoftmaxExec) nodes.stream().filter(n -> n.plan instanceof GroupedSoftmaxExec)
+                .findFirst().orElseThrow().plan;
+        assertThat(SparkTestSupport.nodes(exec.left())).as("the rows' side: no exchange")
+                .noneMatch(n -> n.plan instanceof ShuffleExchangeExec);
         assertNoSinglePartitionExchange(nodes);
     }
 
@@ -110,20 +117,22 @@ class PlanShapeTest {
         assertNoSinglePartitionExchange(nodes);
     }
 
+    /** The threshold is compared with the normalizers' measured size, whatever Spark estimates. */
     @Test
-    void thresholdComparesWithTheSizeEstimate() {
-        Dataset<Row> df = spark.createDataFrame(rows, SparkTestSupport.SCHEMA);
+    void thresholdComparesWithTheMeasuredSize() {
+        Dataset<Row> df = frame(spark, rows, 4, 4);
         spark.conf().set("spark.sql.adaptive.enabled", "false");
-        // Spark's own threshold off: only our hint can broadcast.
+        // Spark's own threshold off, and an RDD has no size estimate: only the measure can broadcast.
         spark.conf().set("spark.sql.autoBroadcastJoinThreshold", "-1");
         try {
-            String small = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g"))
-                    .queryExecution().executedPlan().toString();
-            assertThat(small).contains("BroadcastHashJoin");
-            String zero = SoftmaxFunctions.softmax(df, "x",
-                            SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(0))
-                    .queryExecution().executedPlan().toString();
-            assertThat(zero).doesNotContain("BroadcastHashJoin").contains("SortMergeJoin");
+            Dataset<Row> small = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g"));
+            small.collectAsList();
+            assertThat(small.queryExecution().executedPlan().toString()).contains("GroupedSoftmax broadcast");
+            Dataset<Row> zero = SoftmaxFunctions.softmax(df, "x",
+                    SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(0));
+            zero.collectAsList();
+            assertThat(zero.queryExecution().executedPlan().toString()).contains("GroupedSoftmax join")
+                    .doesNotContain("BroadcastHashJoin");
         } finally {
             spark.conf().unset("spark.sql.autoBroadcastJoinThreshold");
         }

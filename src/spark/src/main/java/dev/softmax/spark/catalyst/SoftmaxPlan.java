@@ -53,7 +53,7 @@ public final class SoftmaxPlan {
             throw new SoftmaxException(STREAMING_ADVICE);
         }
         checkOutputs(df, options);
-        return applyStructs(df, value, normalizerStructs(df, value, options), options);
+        return applyStructs(df, value, normalizerStructs(df, value, options), options, true);
     }
 
     /** The finished normalizer of each group, as {@code SoftmaxFunctions.normalizers} documents it. */
@@ -86,7 +86,7 @@ public final class SoftmaxPlan {
         }
         List<Column> structs = groupColumns(options);
         structs.add(functions.struct(fields.toArray(new Column[0])).as(NORMALIZER));
-        return applyStructs(df, value, normalizers.select(structs.toArray(new Column[0])), options);
+        return applyStructs(df, value, normalizers.select(structs.toArray(new Column[0])), options, false);
     }
 
     /** The group columns, then the normalizer of each group as one struct column. */
@@ -121,9 +121,14 @@ public final class SoftmaxPlan {
         return groups;
     }
 
-    /** Joins (grouped) or attaches as a scalar subquery (global) the normalizer structs, then maps. */
+    /**
+     * Joins (grouped) or attaches as a scalar subquery (global) the normalizer structs, then maps.
+     * Grouped, with {@code decideAtRunTime} (the normalizers are the aggregate of {@code df}
+     * itself, one per key) and a threshold of 0 or more: the plan is {@link GroupedSoftmax},
+     * which broadcasts the normalizers or joins them once it knows their real size.
+     */
     private static Dataset<Row> applyStructs(Dataset<Row> df, Column value, Dataset<Row> structs,
-            SoftmaxOptions options) {
+            SoftmaxOptions options, boolean decideAtRunTime) {
         if (options.groupBy().isEmpty()) {
             // One scalar subquery, referenced once: the aggregate runs once, before the map stage,
             // and its single row travels to the executors inside the task.
@@ -139,7 +144,11 @@ public final class SoftmaxPlan {
         }
         right.add(compact(col(quote(NORMALIZER))).as(NORMALIZER));
         temporary.add(NORMALIZER);
-        Dataset<Row> perGroup = withJoinStrategy(structs.select(right.toArray(new Column[0])), options);
+        boolean runtime = decideAtRunTime && options.broadcastThreshold() >= 0;
+        Dataset<Row> perGroup = structs.select(right.toArray(new Column[0]));
+        if (!runtime) {
+            perGroup = withJoinStrategy(perGroup, options);
+        }
         Column condition = null;
         for (int i = 0; i < options.groupBy().size(); i++) {
             Column equal = df.col(quote(options.groupBy().get(i)))
@@ -147,8 +156,16 @@ public final class SoftmaxPlan {
             condition = condition == null ? equal : condition.and(equal);
         }
         Dataset<Row> joined = df.join(perGroup, condition, "left_outer");
-        return joined.select(outputs(df, col("*"), value, perGroup.col(quote(NORMALIZER)), options))
-                .drop(temporary.toArray(new String[0]));
+        Column[] outputs = outputs(df, col("*"), value, perGroup.col(quote(NORMALIZER)), options);
+        Dataset<Row> selected = joined.select(outputs);
+        if (runtime) {
+            GroupedSoftmaxStrategy.register(df.sparkSession());
+            Dataset<Row> planned = GroupedSoftmax.of(selected, outputs.length - 1, options.broadcastThreshold());
+            if (planned != null) {
+                return planned;
+            }
+        }
+        return selected.drop(temporary.toArray(new String[0]));
     }
 
     /**

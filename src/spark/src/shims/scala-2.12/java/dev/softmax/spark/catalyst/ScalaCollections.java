@@ -29,4 +29,9 @@ public final class ScalaCollections {
         }
         return result;
     }
+
+    /** A Scala iterator over the list's elements. */
+    public static <T> scala.collection.Iterator<T> iterator(List<T> list) {
+        return JavaConverters.asScalaIterator(list.iterator());
+    }
 }

@@ -25,4 +25,9 @@ public final class ScalaCollections {
     public static <K, V> scala.collection.immutable.Map<K, V> map(Map<K, V> map) {
         return scala.collection.immutable.Map.from(CollectionConverters.asScala(map));
     }
+
+    /** A Scala iterator over the list's elements. */
+    public static <T> scala.collection.Iterator<T> iterator(List<T> list) {
+        return CollectionConverters.asScala(list.iterator());
+    }
 }

@@ -1,0 +1,509 @@
+/*
+ * Licensed under the Apache License, Version 2.0; see the LICENSE file.
+ */
+package dev.softmax.spark.catalyst;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.spark.TaskContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.rdd.RDD;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Alias;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.catalyst.expressions.AttributeSet$;
+import org.apache.spark.sql.catalyst.expressions.BoundReference;
+import org.apache.spark.sql.catalyst.expressions.Coalesce;
+import org.apache.spark.sql.catalyst.expressions.ExprId;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.IsNull;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
+import org.apache.spark.sql.catalyst.expressions.Literal$;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.sql.catalyst.optimizer.NormalizeFloatingNumbers$;
+import org.apache.spark.sql.catalyst.plans.LeftOuter$;
+import org.apache.spark.sql.catalyst.plans.logical.Join;
+import org.apache.spark.sql.catalyst.plans.logical.HintInfo;
+import org.apache.spark.sql.catalyst.plans.logical.JoinHint;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.plans.logical.Project;
+import org.apache.spark.sql.catalyst.plans.logical.SHUFFLE_HASH$;
+import org.apache.spark.sql.execution.QueryExecution;
+import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec;
+import org.apache.spark.sql.execution.adaptive.QueryStageExec;
+import org.apache.spark.sql.execution.joins.HashedRelation;
+import org.apache.spark.sql.execution.joins.HashedRelation$;
+import org.apache.spark.unsafe.Platform;
+import scala.Option;
+import scala.collection.immutable.Seq;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.AbstractPartialFunction;
+import scala.runtime.BoxedUnit;
+
+/**
+ * The physical {@link GroupedSoftmax}: it runs the normalizer aggregate ({@code right}, one
+ * row per group) first and collects its rows to the driver as long as their bytes (as
+ * UnsafeRows) stay within the budget. If they all fit, it builds Spark's own hash relation of
+ * them (the one of a broadcast hash join; null-safe keys as coalesce and is-null pairs,
+ * floating keys normalized as the aggregate groups them), broadcasts it and maps the input
+ * rows ({@code left}) in place: each row looks its group up, no row moves. If they do not
+ * fit, it plans the left outer join of the rows with the normalizers already computed, as a
+ * shuffled hash join built on the normalizers (rows hash-partitioned once, never sorted).
+ *
+ * <p>{@code explain()} shows the way taken once the plan has run ("broadcast, 1000 groups,
+ * ... bytes" or "join, ..."), and before that that the choice is still open.
+ */
+public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
+    private static final long serialVersionUID = 1L;
+
+    private final SparkPlan left;
+    private final SparkPlan right;
+    private final Seq<Expression> leftKeys;
+    private final Seq<Expression> rightKeys;
+    private final Seq<Expression> outputs;
+    private final Seq<Attribute> outputAttributes;
+    private final long budget;
+    /** The way taken, once {@link #doExecute()} has chosen it (driver side only). */
+    private transient volatile String decision;
+
+    /** The operator; the argument order is the product order (Spark copies nodes by reflection). */
+    public GroupedSoftmaxExec(SparkPlan left, SparkPlan right, Seq<Expression> leftKeys, Seq<Expression> rightKeys,
+            Seq<Expression> outputs, Seq<Attribute> outputAttributes, long budget) {
+        this.left = left;
+        this.right = right;
+        this.leftKeys = leftKeys;
+        this.rightKeys = rightKeys;
+        this.outputs = outputs;
+        this.outputAttributes = outputAttributes;
+        this.budget = budget;
+    }
+
+    @Override
+    public SparkPlan left() {
+        return left;
+    }
+
+    @Override
+    public SparkPlan right() {
+        return right;
+    }
+
+    @Override
+    protected SparkPlan withChildren(SparkPlan newLeft, SparkPlan newRight) {
+        return new GroupedSoftmaxExec(newLeft, newRight, leftKeys, rightKeys, outputs, outputAttributes, budget);
+    }
+
+    @Override
+    public Seq<Attribute> output() {
+        return GroupedSoftmax.outputOf(left, outputAttributes);
+    }
+
+    /** The way taken, or null before the plan ran. */
+    public String decision() {
+        return decision;
+    }
+
+    /** Whether the normalizers were broadcast; null before the plan ran. */
+    public Boolean broadcast() {
+        String taken = decision;
+        return taken == null ? null : taken.startsWith("broadcast");
+    }
+
+    /** The output columns this node adds: the attributes of {@code outputs}, in order. */
+    @Override
+    public AttributeSet producedAttributes() {
+        return AttributeSet$.MODULE$.apply(ScalaCollections.<Expression>seq(new ArrayList<>(
+                ScalaCollections.list(outputAttributes))));
+    }
+
+    @Override
+    public String simpleString(int maxFields) {
+        String taken = decision;
+        return nodeName() + " " + (taken != null ? taken
+                : "keys " + ScalaCollections.list(leftKeys) + ", budget " + budget
+                        + " bytes: broadcast or join, chosen after the aggregate");
+    }
+
+    @Override
+    public RDD<InternalRow> doExecute() {
+        RDD<InternalRow> normalizers = fewerPartitions(right.execute());
+        Collected collected = collect(normalizers);
+        if (collected.fits) {
+            decision = "broadcast, " + collected.rows + " groups, " + collected.bytes + " bytes (budget " + budget
+                    + ")";
+            return broadcastAndMap(collected);
+        }
+        return join(normalizers, "more than " + budget + " bytes of normalizers (" + collected.rows + "+ groups, "
+                + collected.bytes + "+ bytes seen)");
+    }
+
+    // ---- the normalizers, collected within the budget --------------------------------------------------
+
+    /**
+     * The final aggregate's partitions, read by as many tasks as the cluster has cores (no
+     * shuffle: each task merges several of them in turn). Adaptive execution coalesces the
+     * partitions of a shuffle only under operators it knows; under this one the aggregate would
+     * keep spark.sql.shuffle.partitions tasks, each with its fixed cost, and the join's
+     * exchange one file per task and partition.
+     */
+    private RDD<InternalRow> fewerPartitions(RDD<InternalRow> normalizers) {
+        int cores = Math.max(1, sparkContext().defaultParallelism());
+        if (normalizers.partitions().length <= cores) {
+            return normalizers;
+        }
+        return normalizers.coalesce(cores, false, Option.empty(), null);
+    }
+
+    /** The normalizer rows of every partition if they fit the budget, else what was seen of them. */
+    private Collected collect(RDD<InternalRow> normalizers) {
+        int partitions = normalizers.partitions().length;
+        List<Object> indices = new ArrayList<>();
+        for (int i = 0; i < partitions; i++) {
+            indices.add(i);
+        }
+        Collected collected = new Collected(partitions);
+        ClassTag<Chunk> tag = ClassTag$.MODULE$.apply(Chunk.class);
+        sparkContext().runJob(normalizers, new PackPartition(budget, outputOf(right)), ScalaCollections.seq(indices),
+                new AbstractFunction2<Object, Chunk, BoxedUnit>() {
+                    @Override
+                    public BoxedUnit apply(Object index, Chunk chunk) {
+                        collected.add((Integer) index, chunk, budget);
+                        return BoxedUnit.UNIT;
+                    }
+                }, tag);
+        return collected;
+    }
+
+    /** Driver side: the chunks received, dropped as soon as their total passes the budget. */
+    private static final class Collected {
+        final Chunk[] chunks;
+        long rows;
+        long bytes;
+        boolean fits = true;
+
+        Collected(int partitions) {
+            chunks = new Chunk[partitions];
+        }
+
+        void add(int index, Chunk chunk, long budget) {
+            rows += chunk.rows;
+            bytes += chunk.bytes;
+            if (chunk.data == null || bytes > budget) {
+                fits = false;
+            }
+            if (fits) {
+                chunks[index] = chunk;
+            } else {
+                java.util.Arrays.fill(chunks, null);
+            }
+        }
+    }
+
+    /** One partition's normalizer rows, as (size, UnsafeRow bytes) pairs; no data when over the budget. */
+    static final class Chunk implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final long rows;
+        final long bytes;
+        final byte[] data;
+
+        Chunk(long rows, long bytes, byte[] data) {
+            this.rows = rows;
+            this.bytes = bytes;
+            this.data = data;
+        }
+    }
+
+    /** Executor side: packs a partition of normalizer rows, stopping once it alone is over the budget. */
+    static final class PackPartition extends AbstractFunction2<TaskContext, scala.collection.Iterator<InternalRow>,
+            Chunk> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final long budget;
+        private final Seq<Attribute> schema;
+
+        PackPartition(long budget, Seq<Attribute> schema) {
+            this.budget = budget;
+            this.schema = schema;
+        }
+
+        @Override
+        public Chunk apply(TaskContext context, scala.collection.Iterator<InternalRow> rows) {
+            UnsafeProjection toUnsafe = UnsafeProjection.create(ScalaCollections.seq(
+                    new ArrayList<Expression>(ScalaCollections.list(schema))), schema);
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            byte[] buffer = new byte[4096];
+            long count = 0;
+            long size = 0;
+            try {
+                while (rows.hasNext()) {
+                    InternalRow row = rows.next();
+                    UnsafeRow unsafe = row instanceof UnsafeRow ? (UnsafeRow) row : toUnsafe.apply(row);
+                    count++;
+                    size += unsafe.getSizeInBytes();
+                    if (size > budget) {
+                        return new Chunk(count, size, null);
+                    }
+                    out.writeInt(unsafe.getSizeInBytes());
+                    unsafe.writeToStream(out, buffer);
+                }
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new Chunk(count, size, bytes.toByteArray());
+        }
+    }
+
+    // ---- broadcast ----------------------------------------------------------------------------------
+
+    private RDD<InternalRow> broadcastAndMap(Collected collected) {
+        int fields = outputOf(right).size();
+        List<InternalRow> rows = new ArrayList<>((int) Math.min(collected.rows, Integer.MAX_VALUE));
+        for (Chunk chunk : collected.chunks) {
+            if (chunk == null) {
+                continue;
+            }
+            try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(chunk.data))) {
+                for (long i = 0; i < chunk.rows; i++) {
+                    byte[] data = new byte[in.readInt()];
+                    in.readFully(data);
+                    UnsafeRow row = new UnsafeRow(fields);
+                    row.pointTo(data, Platform.BYTE_ARRAY_OFFSET, data.length);
+                    rows.add(row);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        Seq<Expression> buildKeys = bind(nullSafe(rightKeys), outputOf(right));
+        HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(rows), buildKeys,
+                Math.max(1, rows.size()), null, false, false, false);
+        Broadcast<HashedRelation> broadcast = sparkContext().broadcast(relation,
+                ClassTag$.MODULE$.apply(HashedRelation.class));
+        List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(outputOf(left)));
+        projection.addAll(ScalaCollections.list(outputs));
+        List<Attribute> input = new ArrayList<>(ScalaCollections.list(outputOf(left)));
+        input.addAll(ScalaCollections.list(outputOf(right)));
+        return left.execute().mapPartitionsInternal(new MapRows(broadcast, nullSafe(leftKeys), outputOf(left),
+                ScalaCollections.seq(projection), ScalaCollections.seq(input), fields), false,
+                ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    /**
+     * Each key as a pair that has no NULL: coalesce(key, default) and key IS NULL (as Spark's
+     * equi-join extraction does for {@code <=>}), floating values normalized (-0.0 and NaNs, as
+     * the aggregate groups them).
+     */
+    private static Seq<Expression> nullSafe(Seq<Expression> keys) {
+        List<Expression> pairs = new ArrayList<>();
+        for (Expression key : ScalaCollections.list(keys)) {
+            Expression normalized = NormalizeFloatingNumbers$.MODULE$.normalize(key);
+            pairs.add(new Coalesce(ScalaCollections.seq(List.of(normalized,
+                    defaultLiteral(key.dataType())))));
+            pairs.add(new IsNull(key));
+        }
+        return ScalaCollections.seq(pairs);
+    }
+
+    /** {@code Literal.default(type)}: a non-null value of the type ({@code default} is a Java keyword). */
+    private static Expression defaultLiteral(org.apache.spark.sql.types.DataType type) {
+        try {
+            return (Expression) Literal$.class.getMethod("default", org.apache.spark.sql.types.DataType.class)
+                    .invoke(Literal$.MODULE$, type);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Literal.default(" + type + ")", e);
+        }
+    }
+
+    /** The expressions with their attributes replaced by ordinals of {@code input}. */
+    private static Seq<Expression> bind(Seq<Expression> expressions, Seq<Attribute> input) {
+        Map<ExprId, Integer> ordinals = new HashMap<>();
+        List<Attribute> attributes = ScalaCollections.list(input);
+        for (int i = 0; i < attributes.size(); i++) {
+            ordinals.putIfAbsent(attributes.get(i).exprId(), i);
+        }
+        List<Expression> bound = new ArrayList<>();
+        for (Expression expression : ScalaCollections.list(expressions)) {
+            bound.add(expression.transform(new AbstractPartialFunction<Expression, Expression>() {
+                @Override
+                public boolean isDefinedAt(Expression e) {
+                    return e instanceof Attribute && ordinals.containsKey(((Attribute) e).exprId());
+                }
+
+                @Override
+                public <A1 extends Expression, B1> B1 applyOrElse(A1 e, scala.Function1<A1, B1> otherwise) {
+                    if (!isDefinedAt(e)) {
+                        return otherwise.apply(e);
+                    }
+                    @SuppressWarnings("unchecked")
+                    B1 reference = (B1) new BoundReference(ordinals.get(((Attribute) e).exprId()), e.dataType(),
+                            e.nullable());
+                    return reference;
+                }
+            }));
+        }
+        return ScalaCollections.seq(bound);
+    }
+
+    /** Executor side: each row joined with its group's normalizer from the broadcast relation. */
+    static final class MapRows extends AbstractFunction1<scala.collection.Iterator<InternalRow>,
+            scala.collection.Iterator<InternalRow>> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Broadcast<HashedRelation> relation;
+        private final Seq<Expression> keys;
+        private final Seq<Attribute> rowsSchema;
+        private final Seq<Expression> projection;
+        private final Seq<Attribute> input;
+        private final int normalizerFields;
+
+        MapRows(Broadcast<HashedRelation> relation, Seq<Expression> keys, Seq<Attribute> rowsSchema,
+                Seq<Expression> projection, Seq<Attribute> input, int normalizerFields) {
+            this.relation = relation;
+            this.keys = keys;
+            this.rowsSchema = rowsSchema;
+            this.projection = projection;
+            this.input = input;
+            this.normalizerFields = normalizerFields;
+        }
+
+        @Override
+        public scala.collection.Iterator<InternalRow> apply(scala.collection.Iterator<InternalRow> rows) {
+            HashedRelation normalizers = relation.value().asReadOnlyCopy();
+            UnsafeProjection key = UnsafeProjection.create(keys, rowsSchema);
+            UnsafeProjection output = UnsafeProjection.create(projection, input);
+            TaskContext context = TaskContext.get();
+            output.initialize(context == null ? 0 : context.partitionId());
+            JoinedRow joined = new JoinedRow();
+            InternalRow missing = new GenericInternalRow(normalizerFields);
+            return new scala.collection.AbstractIterator<InternalRow>() {
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public InternalRow next() {
+                    InternalRow row = rows.next();
+                    InternalRow normalizer = normalizers.getValue(key.apply(row));
+                    return output.apply(joined.apply(row, normalizer == null ? missing : normalizer));
+                }
+            };
+        }
+    }
+
+    // ---- join ---------------------------------------------------------------------------------------
+
+    /**
+     * The left outer join of the rows with the normalizers already computed, hinted to a
+     * shuffled hash join that builds on the normalizers: each row moves once (hash-partitioned
+     * by its key) and is never sorted, where Spark would otherwise pick a sort-merge join and
+     * sort every row of a large input.
+     */
+    private RDD<InternalRow> join(RDD<InternalRow> normalizers, String reason) {
+        LogicalPlan rows = Plans.rdd(this, outputOf(left), left.execute());
+        LogicalPlan perGroup = Plans.rdd(this, outputOf(right), normalizers);
+        List<NamedExpression> projection = new ArrayList<>(ScalaCollections.list(outputOf(left)));
+        List<Expression> expressions = ScalaCollections.list(outputs);
+        List<Attribute> attributes = ScalaCollections.list(outputAttributes);
+        for (int i = 0; i < expressions.size(); i++) {
+            projection.add(new Alias(expressions.get(i), attributes.get(i).name(), attributes.get(i).exprId(),
+                    attributes.get(i).qualifier(), Option.empty(), ScalaCollections.seq(List.<String>of())));
+        }
+        LogicalPlan plan = new Project(ScalaCollections.seq(projection), new Join(rows, perGroup,
+                LeftOuter$.MODULE$, Option.apply(GroupedSoftmax.condition(leftKeys, rightKeys)),
+                new JoinHint(Option.empty(), Option.apply(new HintInfo(Option.apply(SHUFFLE_HASH$.MODULE$))))));
+        QueryExecution planned = Plans.plan(this, plan);
+        RDD<InternalRow> joined = planned.toRdd();
+        decision = "join, " + reason + ": " + joinName(planned.executedPlan());
+        return joined;
+    }
+
+    /** The name of the first join operator of a physical plan (the final plan, under adaptive execution). */
+    private static String joinName(SparkPlan plan) {
+        SparkPlan node = plan;
+        if (node instanceof AdaptiveSparkPlanExec) {
+            node = ((AdaptiveSparkPlanExec) node).executedPlan();
+        }
+        if (node instanceof QueryStageExec) { // a leaf that holds its stage's plan
+            node = ((QueryStageExec) node).plan();
+        }
+        if (node.nodeName().endsWith("Join")) {
+            return node.nodeName();
+        }
+        for (SparkPlan child : ScalaCollections.list(node.children())) {
+            String name = joinName(child);
+            if (name != null) {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /** A plan's output as an immutable Scala sequence (on Scala 2.12 Spark returns a collection.Seq). */
+    private static Seq<Attribute> outputOf(SparkPlan plan) {
+        return ScalaCollections.seq(ScalaCollections.list(plan.output()));
+    }
+
+    // ---- Product ------------------------------------------------------------------------------------
+
+    @Override
+    public int productArity() {
+        return 7;
+    }
+
+    @Override
+    public Object productElement(int n) {
+        switch (n) {
+            case 0: return left;
+            case 1: return right;
+            case 2: return leftKeys;
+            case 3: return rightKeys;
+            case 4: return outputs;
+            case 5: return outputAttributes;
+            case 6: return budget;
+            default: throw new IndexOutOfBoundsException(String.valueOf(n));
+        }
+    }
+
+    @Override
+    public boolean canEqual(Object that) {
+        return that instanceof GroupedSoftmaxExec;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof GroupedSoftmaxExec)) {
+            return false;
+        }
+        GroupedSoftmaxExec that = (GroupedSoftmaxExec) o;
+        return budget == that.budget && left.equals(that.left) && right.equals(that.right)
+                && leftKeys.equals(that.leftKeys) && rightKeys.equals(that.rightKeys) && outputs.equals(that.outputs)
+                && outputAttributes.equals(that.outputAttributes);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(left, right, leftKeys, rightKeys, outputs, outputAttributes, budget);
+    }
+}
