@@ -188,7 +188,11 @@ final class BenchmarkPlans {
                                 df -> sql(df, SoftmaxMode.EXACT,
                                         "SELECT /*+ BROADCAST(n) */ t.g, t.x, softmax(t.x, n.s) AS prob"
                                         + " FROM " + VIEW + " t JOIN (SELECT g, softmax_normalizer(x) AS s FROM " + VIEW
-                                        + " GROUP BY g) n ON t.g <=> n.g")));
+                                        + " GROUP BY g) n ON t.g <=> n.g")),
+                        new Plan("sql-window-exact", "SQL softmax(x, softmax_state(x) OVER (PARTITION BY g)) exact",
+                                Kind.PROJECT,
+                                df -> sql(df, SoftmaxMode.EXACT, "SELECT g, x, softmax(x, softmax_state(x)"
+                                        + " OVER (PARTITION BY g)) AS prob FROM " + VIEW)));
             default:
                 throw new AssertionError(workload);
         }
