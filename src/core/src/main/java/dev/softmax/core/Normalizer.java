@@ -384,9 +384,16 @@ public final class Normalizer implements Serializable {
         // (x - m) - L within 2^-102 |y| <= 2^-92, and yl^2/2 < 2^-87: 2^-78 rh bounds their sum
         // with a factor 3 to spare
         if (rh == rh + rl * CorrectRounding.PROB_TEST) {
-            return Math.scalb(rh, n); // exact
+            // rh 2^n, exact: 2^n is a normal double here (n >= -1022 since yh >= -708), and one
+            // product by it costs less than Math.scalb, which was a fifth of the per-row map
+            return n <= Double.MAX_EXPONENT ? rh * powerOfTwo(n) : Math.scalb(rh, n);
         }
         return probUndecided(x);
+    }
+
+    /** 2^n for a normal exponent n (-1022 to 1023), from its bits. */
+    private static double powerOfTwo(int n) {
+        return Double.longBitsToDouble((long) (n + Double.MAX_EXPONENT) << 52);
     }
 
     private double probUndecided(double x) {
