@@ -192,26 +192,24 @@ public final class SoftmaxPlan {
                         "weight")
                 : null;
         if (options.probColumn() != null) {
-            columns.add(perRow("softmax", w == null ? "prob" : "weightedProb", x, w, normalizer)
+            columns.add(perRow("softmax", w == null ? "compactProb" : "compactWeightedProb", x, w, normalizer)
                     .as(options.probColumn()));
         }
         if (options.logProbColumn() != null) {
-            columns.add(perRow("log_softmax", w == null ? "logProb" : "weightedLogProb", x, w, normalizer)
-                    .as(options.logProbColumn()));
+            String method = w == null ? "compactLogProb" : "compactWeightedLogProb";
+            columns.add(perRow("log_softmax", method, x, w, normalizer).as(options.logProbColumn()));
         }
         return columns.toArray(new Column[0]);
     }
 
-    /** {@code SoftmaxRuntime.method(x[, w], the fields of the compact normalizer)}; NULL if any is NULL. */
+    /** {@code SoftmaxRuntime.method(x[, w], the compact normalizer struct)}; NULL if any is NULL. */
     private static Column perRow(String name, String method, Expression x, Expression w, Column normalizer) {
         List<Expression> arguments = new ArrayList<>();
         arguments.add(x);
         if (w != null) {
             arguments.add(w);
         }
-        for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
-            arguments.add(ColumnExpressions.expression(normalizer.getField(field)));
-        }
+        arguments.add(ColumnExpressions.expression(normalizer)); // the compact struct, whole
         return ColumnExpressions.column(new SoftmaxCall(
                 SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, method, DataTypes.DoubleType, false, arguments),
                 name, w == null ? 1 : 2));

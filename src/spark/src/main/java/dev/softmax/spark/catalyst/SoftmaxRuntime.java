@@ -211,6 +211,37 @@ public final class SoftmaxRuntime {
                 logNormalizerLow).logProb(temperature == 1.0 ? x : x / temperature);
     }
 
+    // ---- (x, the compact normalizer struct of the DataFrame softmax) ----------------------------------
+
+    /**
+     * prob of {@code x / temperature} under the compact normalizer struct that the DataFrame
+     * softmax joins to its rows (fields in the order of {@link NormalizerColumns#ROW_WISE_FIELDS},
+     * mode and status as ordinals, none null). One argument instead of eight: the generated code
+     * then extracts the struct once per row, not once per field.
+     */
+    public static double compactProb(double x, InternalRow n) {
+        return prob(x, n.getInt(0), n.getInt(1), n.getDouble(2), n.getLong(3), n.getDouble(4), n.getLong(5),
+                n.getDouble(6), n.getDouble(7));
+    }
+
+    /** log_prob of {@code x / temperature}; see {@link #compactProb}. */
+    public static double compactLogProb(double x, InternalRow n) {
+        return logProb(x, n.getInt(0), n.getInt(1), n.getDouble(2), n.getLong(3), n.getDouble(4), n.getLong(5),
+                n.getDouble(6), n.getDouble(7));
+    }
+
+    /** prob of the row (x / temperature, w); see {@link #compactProb}. */
+    public static double compactWeightedProb(double x, double w, InternalRow n) {
+        return weightedProb(x, w, n.getInt(0), n.getInt(1), n.getDouble(2), n.getLong(3), n.getDouble(4),
+                n.getLong(5), n.getDouble(6), n.getDouble(7));
+    }
+
+    /** log_prob of the row (x / temperature, w); see {@link #compactProb}. */
+    public static double compactWeightedLogProb(double x, double w, InternalRow n) {
+        return weightedLogProb(x, w, n.getInt(0), n.getInt(1), n.getDouble(2), n.getLong(3), n.getDouble(4),
+                n.getLong(5), n.getDouble(6), n.getDouble(7));
+    }
+
     /**
      * The ordinal of a mode name ({@code exact}, {@code fast}): once per group in the DataFrame
      * softmax, once per row in SQL's {@code softmax(x, normalizer)}, so the names as the
