@@ -35,13 +35,17 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The grouped DataFrame softmax decides after its aggregate how the normalizers reach the
- * rows: broadcast within the budget ({@code broadcastThreshold}), joined above it. Each way is
+ * rows: broadcast within the budget ({@code broadcastThreshold}), joined above it, folded next to
+ * the rows when a task holds more groups than a hash map keeps. Each way is
  * forced here and compared with the core bit for bit (exact mode), and with the plan chosen
  * before running ({@code broadcastThreshold(-1)}, a sort-merge join) bit for bit for fast
  * mode, temperature and weights; the way taken shows in {@code explain()}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GroupedSoftmaxPlanTest {
+
+    /** The most states a probe of two tasks writes: each stops where it would sort. */
+    private static final long PROBE_STATES = 2 * (SoftmaxPartialAggregateExec.DEFAULT_FALLBACK_THRESHOLD + 1L);
 
     private SparkSession spark;
     private Map<String, List<Double>> groups;
@@ -175,6 +179,93 @@ class GroupedSoftmaxPlanTest {
         SparkPlan sparks = node(planned, ObjectHashAggregateExec.class);
         assertThat(sparks.metrics().apply("numTasksFallBacked").value()).as("Spark's tasks that sorted")
                 .isPositive();
+    }
+
+    /**
+     * More groups per task than the partial step's hash map keeps: the partial step stops where
+     * it would sort, and the normalizers are folded next to the rows (one exchange of the rows,
+     * kept in Spark's row buffer, no join, no sort), bit for bit the core's; a fold whose states
+     * and rows spill gives the same bits; with temperature,
+     * weights and two keys, the bits of the join planned before running. (Fast mode's aggregate
+     * is Spark's declarative hash aggregate, which needs no probe.)
+     */
+    @ParameterizedTest(name = "adaptive {0}")
+    @ValueSource(booleans = {false, true})
+    void manyGroupsPerTaskAreFoldedNextToTheRows(boolean adaptive) {
+        spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
+        Map<String, List<Double>> many = new TreeMap<>(groups);
+        java.util.Random random = new java.util.Random(11);
+        for (int g = 0; g < 6_000; g++) { // 3 rows each in 2 partitions: about 5,250 groups per task
+            many.put("k" + g, List.of(random.nextGaussian() * 30, random.nextGaussian(), -random.nextDouble()));
+        }
+        List<Row> manyRows = SparkTestSupport.rows(many);
+        Dataset<Row> frame = frame(spark, manyRows, 2, 5);
+
+        Dataset<Row> result = SoftmaxFunctions.softmax(frame, "x", SoftmaxOptions.defaults().groupBy("g"));
+        assertRowsMatchCore(result.collectAsList(), expectedNormalizers(many, 1.0, SoftmaxMode.EXACT), 1.0,
+                manyRows.size(), "folded, adaptive " + adaptive);
+        GroupedSoftmaxExec exec = exec(result);
+        assertThat(exec.decision()).startsWith("folded next to the rows: a task held more than 4096 groups");
+        assertThat(exec.metrics().apply("numTasksFallBacked").value()).as("fold tasks that sorted").isZero();
+        SparkPlan probe = node(result, SoftmaxPartialAggregateExec.class);
+        assertThat(probe.metrics().apply("numOutputRows").value()).as("states of the probe, stopped where it sorts")
+                .isLessThanOrEqualTo(PROBE_STATES);
+        assertThat(exec.metrics().apply("numOutputRows").value()).as("normalizers folded").isEqualTo(many.size());
+        assertThat(explain(result)).contains("GroupedSoftmax folded next to the rows")
+                .doesNotContain("SortMergeJoin").doesNotContain("ShuffledHashJoin");
+
+        Dataset<Row> df = frame.withColumn("w", when(col("id").mod(11).equalTo(0), lit(null).cast("double"))
+                .when(col("id").mod(7).equalTo(0), lit(0.0))
+                .when(col("id").mod(13).equalTo(0), lit(-0.5))
+                .otherwise(col("id").mod(3).plus(0.5)));
+        // a fold that falls back, past 10 groups a task, to Spark's sorting aggregation, and whose
+        // rows spill to disk past 64 rows (as a window's would under memory pressure): the same bits
+        spark.conf().set(GroupedSoftmaxExec.FOLD_GROUPS_CONF, "10");
+        spark.conf().set("spark.sql.windowExec.buffer.in.memory.threshold", "16");
+        spark.conf().set("spark.sql.windowExec.buffer.spill.threshold", "64");
+        try {
+            Dataset<Row> sorted = SoftmaxFunctions.softmax(frame, "x", SoftmaxOptions.defaults().groupBy("g"));
+            assertThat(bits(sorted)).isEqualTo(bits(result));
+            assertThat(exec(sorted).metrics().apply("numTasksFallBacked").value()).as("fold tasks that sorted")
+                    .isPositive();
+            assertThat(exec(sorted).metrics().apply("spillSize").value()).as("bytes spilled").isPositive();
+        } finally {
+            spark.conf().unset(GroupedSoftmaxExec.FOLD_GROUPS_CONF);
+            spark.conf().unset("spark.sql.windowExec.buffer.in.memory.threshold");
+            spark.conf().unset("spark.sql.windowExec.buffer.spill.threshold");
+        }
+        for (SoftmaxOptions options : List.of(
+                SoftmaxOptions.defaults().groupBy("g").temperature(0.25).weight("w"),
+                SoftmaxOptions.defaults().groupBy("g", "day").logProbColumn(null).weight(col("w").multiply(2)))) {
+            Dataset<Row> folded = SoftmaxFunctions.softmax(df, "x", options);
+            Map<Long, List<Long>> bits = bits(folded);
+            assertThat(exec(folded).decision()).as(options.toString()).startsWith("folded next to the rows");
+            assertThat(bits).as(options.toString())
+                    .isEqualTo(bits(SoftmaxFunctions.softmax(df, "x", options.broadcastThreshold(-1))));
+        }
+    }
+
+    /**
+     * A cached input under adaptive execution, which re-plans the aggregate over query stages of
+     * the cache: still recognized as the rows' own aggregate, probed and folded next to the
+     * rows, with the bits of the join planned before running.
+     */
+    @Test
+    void cachedInputIsFoldedNextToTheRowsToo() {
+        spark.conf().set("spark.sql.adaptive.enabled", "true");
+        Dataset<Row> df = spark.range(0, 60_000, 1, 2).selectExpr("id", "floor(rand(43) * 15000) AS g",
+                "rand(42) * 40 - 20 AS x").cache();
+        try {
+            Dataset<Row> result = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().groupBy("g"));
+            Map<Long, List<Long>> bits = bits(result);
+            assertThat(exec(result).decision()).startsWith("folded next to the rows");
+            assertThat(node(result, SoftmaxPartialAggregateExec.class).metrics().apply("numOutputRows").value())
+                    .as("states of the probe").isLessThanOrEqualTo(PROBE_STATES);
+            assertThat(bits).isEqualTo(bits(SoftmaxFunctions.softmax(df, "x",
+                    SoftmaxOptions.defaults().groupBy("g").broadcastThreshold(-1))));
+        } finally {
+            df.unpersist();
+        }
     }
 
     /** The first node of the class in the executed plan (the final plan under adaptive execution). */

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.rdd.RDD;
@@ -34,21 +35,35 @@ import org.apache.spark.sql.catalyst.expressions.Literal$;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
+import org.apache.spark.sql.catalyst.expressions.aggregate.Complete$;
 import org.apache.spark.sql.catalyst.optimizer.NormalizeFloatingNumbers$;
 import org.apache.spark.sql.catalyst.plans.LeftOuter$;
-import org.apache.spark.sql.catalyst.plans.logical.Join;
 import org.apache.spark.sql.catalyst.plans.logical.HintInfo;
+import org.apache.spark.sql.catalyst.plans.logical.Join;
 import org.apache.spark.sql.catalyst.plans.logical.JoinHint;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.plans.logical.SHUFFLE_HASH$;
+import org.apache.spark.sql.catalyst.plans.physical.HashPartitioning;
+import org.apache.spark.sql.execution.ExternalAppendOnlyUnsafeRowArray;
+import org.apache.spark.sql.execution.InputAdapter;
+import org.apache.spark.sql.execution.ProjectExec;
 import org.apache.spark.sql.execution.QueryExecution;
 import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.WholeStageCodegenExec;
 import org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec;
 import org.apache.spark.sql.execution.adaptive.QueryStageExec;
+import org.apache.spark.sql.execution.aggregate.ObjectAggregationIterator;
+import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
+import org.apache.spark.sql.execution.exchange.REPARTITION_BY_NUM$;
+import org.apache.spark.sql.execution.exchange.ShuffleExchangeExec;
 import org.apache.spark.sql.execution.joins.HashedRelation;
 import org.apache.spark.sql.execution.joins.HashedRelation$;
+import org.apache.spark.sql.execution.metric.SQLMetric;
+import org.apache.spark.sql.execution.metric.SQLMetrics$;
 import org.apache.spark.unsafe.Platform;
+import org.apache.spark.util.TaskCompletionListener;
 import scala.Option;
 import scala.collection.immutable.Seq;
 import scala.reflect.ClassTag;
@@ -68,6 +83,18 @@ import scala.runtime.BoxedUnit;
  * fit, it plans the left outer join of the rows with the normalizers already computed, as a
  * shuffled hash join built on the normalizers (rows hash-partitioned once, never sorted).
  *
+ * <p>A third way, for many groups: the aggregate's partial step is a probe
+ * ({@link SoftmaxPartialAggregateExec} with {@code stopOnFallback}) that stops, its output
+ * discarded, once a task holds more groups than its hash map keeps. Then the rows are
+ * hash-partitioned by key once ({@link #PARTITIONS_PER_CORE} partitions per core, at least
+ * {@code spark.sql.shuffle.partitions}); each task folds every group's normalizer as it reads
+ * its partition (Spark's object aggregation iterator in complete mode, which sorts and spills
+ * past {@link #FOLD_GROUPS} groups), keeping the rows in Spark's managed memory as a
+ * window does ({@code ExternalAppendOnlyUnsafeRowArray}, spilling under memory pressure, with
+ * the thresholds of {@code spark.sql.windowExec.buffer.*}), then maps them. No row is sorted,
+ * and no partial state is shuffled. In exact mode the normalizers' bits are those of the
+ * aggregate (exact merges in any order).
+ *
  * <p>{@code explain()} shows the way taken once the plan has run ("broadcast, 1000 groups,
  * ... bytes" or "join, ..."), and before that that the choice is still open.
  */
@@ -81,12 +108,17 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
     private final Seq<Expression> outputs;
     private final Seq<Attribute> outputAttributes;
     private final long budget;
+    /** The normalizers' aggregate over the columns of {@code left} (see {@link #foldNextToRows}); or empty. */
+    private final Seq<NamedExpression> foldGrouping;
+    private final Seq<AggregateExpression> foldAggregates;
+    private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
     /** The way taken, once {@link #doExecute()} has chosen it (driver side only). */
     private transient volatile String decision;
 
     /** The operator; the argument order is the product order (Spark copies nodes by reflection). */
     public GroupedSoftmaxExec(SparkPlan left, SparkPlan right, Seq<Expression> leftKeys, Seq<Expression> rightKeys,
-            Seq<Expression> outputs, Seq<Attribute> outputAttributes, long budget) {
+            Seq<Expression> outputs, Seq<Attribute> outputAttributes, long budget, Seq<NamedExpression> foldGrouping,
+            Seq<AggregateExpression> foldAggregates) {
         this.left = left;
         this.right = right;
         this.leftKeys = leftKeys;
@@ -94,6 +126,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         this.outputs = outputs;
         this.outputAttributes = outputAttributes;
         this.budget = budget;
+        this.foldGrouping = foldGrouping;
+        this.foldAggregates = foldAggregates;
     }
 
     @Override
@@ -108,7 +142,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
     @Override
     protected SparkPlan withChildren(SparkPlan newLeft, SparkPlan newRight) {
-        return new GroupedSoftmaxExec(newLeft, newRight, leftKeys, rightKeys, outputs, outputAttributes, budget);
+        return new GroupedSoftmaxExec(newLeft, newRight, leftKeys, rightKeys, outputs, outputAttributes, budget,
+                foldGrouping, foldAggregates);
     }
 
     @Override
@@ -146,6 +181,13 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
     public RDD<InternalRow> doExecute() {
         RDD<InternalRow> normalizers = fewerPartitions(right.execute());
         Collected collected = collect(normalizers);
+        SoftmaxPartialAggregateExec probe = probe(right);
+        if (probe != null && probe.fellBack()) { // the normalizers are incomplete: never use them
+            if (foldGrouping.isEmpty()) {
+                throw new IllegalStateException("GroupedSoftmax: a probe without the aggregate over the rows");
+            }
+            return foldNextToRows(probe);
+        }
         if (collected.fits) {
             decision = "broadcast, " + collected.rows + " groups, " + collected.bytes + " bytes (budget " + budget
                     + ")";
@@ -153,6 +195,21 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
         return join(normalizers, "more than " + budget + " bytes of normalizers (" + collected.rows + "+ groups, "
                 + collected.bytes + "+ bytes seen)");
+    }
+
+    @Override
+    public scala.collection.immutable.Map<String, SQLMetric> metrics() {
+        if (metrics == null) {
+            SparkContext context = sparkContext();
+            Map<String, SQLMetric> map = new java.util.LinkedHashMap<>();
+            map.put("numOutputRows", SQLMetrics$.MODULE$.createMetric(context, "number of normalizers folded"));
+            map.put("spillSize", SQLMetrics$.MODULE$.createSizeMetric(context, "spill size",
+                    SQLMetrics$.MODULE$.createSizeMetric$default$3()));
+            map.put("numTasksFallBacked", SQLMetrics$.MODULE$.createMetric(context,
+                    "number of sort fallback tasks"));
+            metrics = ScalaCollections.map(map);
+        }
+        return metrics;
     }
 
     // ---- the normalizers, collected within the budget --------------------------------------------------
@@ -363,7 +420,10 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         return ScalaCollections.seq(bound);
     }
 
-    /** Executor side: each row joined with its group's normalizer from the broadcast relation. */
+    /**
+     * Executor side: each row joined with its group's normalizer from the broadcast relation
+     * (null when {@link FoldAndMap} builds the relation in the task).
+     */
     static final class MapRows extends AbstractFunction1<scala.collection.Iterator<InternalRow>,
             scala.collection.Iterator<InternalRow>> implements Serializable {
         private static final long serialVersionUID = 1L;
@@ -386,7 +446,12 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
         @Override
         public scala.collection.Iterator<InternalRow> apply(scala.collection.Iterator<InternalRow> rows) {
-            HashedRelation normalizers = relation.value().asReadOnlyCopy();
+            return map(relation.value().asReadOnlyCopy(), rows);
+        }
+
+        /** Each of {@code rows} joined with its normalizer from {@code normalizers}, projected to the output. */
+        scala.collection.Iterator<InternalRow> map(HashedRelation normalizers,
+                scala.collection.Iterator<InternalRow> rows) {
             UnsafeProjection key = UnsafeProjection.create(keys, rowsSchema);
             UnsafeProjection output = UnsafeProjection.create(projection, input);
             TaskContext context = TaskContext.get();
@@ -407,6 +472,206 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 }
             };
         }
+    }
+
+    // ---- many groups: folded next to the rows -------------------------------------------------------
+
+    /** Partitions per core of the rows' exchange when the normalizers are folded next to the rows. */
+    static final int PARTITIONS_PER_CORE = 4;
+    /**
+     * Groups a task of the fold keeps in its hash map before it sorts (and spills), by default:
+     * about 60 MiB of exact states, 130 MiB weighted. With 1M groups over 200 partitions a task
+     * holds 5,000.
+     */
+    public static final int FOLD_GROUPS = 65536;
+    /** The session conf that sets {@link #FOLD_GROUPS} (at least 1; the tests force the fallback with it). */
+    public static final String FOLD_GROUPS_CONF = "spark.softmax.grouped.foldGroups";
+
+    /** The probing partial step of the normalizers' aggregate, or null (Spark's own, or not a probe). */
+    private static SoftmaxPartialAggregateExec probe(SparkPlan plan) {
+        SparkPlan node = plan instanceof QueryStageExec ? ((QueryStageExec) plan).plan() : plan;
+        if (node instanceof SoftmaxPartialAggregateExec) {
+            SoftmaxPartialAggregateExec partial = (SoftmaxPartialAggregateExec) node;
+            return partial.stopOnFallback() ? partial : null;
+        }
+        for (SparkPlan child : ScalaCollections.list(node.children())) {
+            SoftmaxPartialAggregateExec found = probe(child);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The rows hash-partitioned by their (null-safe, normalized) keys; in each task, the
+     * normalizers of its groups folded as the rows are read and kept (the aggregate of {@code
+     * right} in complete mode, then the projections above it), then the kept rows mapped
+     * against them.
+     */
+    private RDD<InternalRow> foldNextToRows(SoftmaxPartialAggregateExec probe) {
+        List<ProjectExec> projections = new ArrayList<>();
+        SparkPlan node = right;
+        while (node instanceof ProjectExec || node instanceof WholeStageCodegenExec || node instanceof InputAdapter) {
+            if (node instanceof ProjectExec) {
+                projections.add(0, (ProjectExec) node);
+            }
+            node = node.children().head(); // code generation's wrappers hold one child
+        }
+        if (!(node instanceof ObjectHashAggregateExec)) {
+            throw new IllegalStateException("GroupedSoftmax: expected the final aggregate under " + right.nodeName()
+                    + ", found " + node.nodeName());
+        }
+        ObjectHashAggregateExec aggregate = (ObjectHashAggregateExec) node;
+        List<AggregateExpression> complete = new ArrayList<>();
+        List<Attribute> aggregateAttributes = new ArrayList<>();
+        for (AggregateExpression partial : ScalaCollections.list(foldAggregates)) {
+            AggregateExpression e = partial.copy(partial.aggregateFunction(), Complete$.MODULE$, partial.isDistinct(),
+                    partial.filter(), partial.resultId());
+            complete.add(e);
+            aggregateAttributes.add(e.resultAttribute());
+        }
+        List<Seq<NamedExpression>> projectLists = new ArrayList<>();
+        List<Seq<Attribute>> projectInputs = new ArrayList<>();
+        for (ProjectExec project : projections) {
+            projectLists.add(ScalaCollections.seq(ScalaCollections.list(project.projectList())));
+            projectInputs.add(outputOf(project.child()));
+        }
+        int cores = Math.max(1, sparkContext().defaultParallelism());
+        int partitions = Math.max(conf().numShufflePartitions(), cores * PARTITIONS_PER_CORE);
+        SparkPlan exchange = new ShuffleExchangeExec(new HashPartitioning(nullSafe(leftKeys), partitions), left,
+                REPARTITION_BY_NUM$.MODULE$, Option.empty());
+        RDD<InternalRow> rows = exchange.execute();
+        List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(outputOf(left)));
+        projection.addAll(ScalaCollections.list(outputs));
+        List<Attribute> input = new ArrayList<>(ScalaCollections.list(outputOf(left)));
+        input.addAll(ScalaCollections.list(outputOf(right)));
+        FoldAndMap fold = new FoldAndMap(outputOf(left), foldGrouping, ScalaCollections.seq(complete),
+                ScalaCollections.seq(aggregateAttributes), ScalaCollections.seq(ScalaCollections.list(
+                        aggregate.resultExpressions())), projectLists, projectInputs,
+                bind(nullSafe(rightKeys), outputOf(right)),
+                new MapRows(null, nullSafe(leftKeys), outputOf(left), ScalaCollections.seq(projection),
+                        ScalaCollections.seq(input), outputOf(right).size()),
+                Math.max(1, Integer.parseInt(conf().getConfString(FOLD_GROUPS_CONF, String.valueOf(FOLD_GROUPS)))),
+                RowBuffers.of(conf()),
+                longMetric("numOutputRows"), longMetric("spillSize"), longMetric("numTasksFallBacked"));
+        decision = "folded next to the rows: a task held more than " + probe.threshold() + " groups; rows"
+                + " hash-partitioned into " + partitions + " partitions, never sorted";
+        return rows.mapPartitionsInternal(fold, false, ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    /** Executor side: a partition's normalizers folded as its rows are read and kept, then the rows mapped. */
+    static final class FoldAndMap extends AbstractFunction1<scala.collection.Iterator<InternalRow>,
+            scala.collection.Iterator<InternalRow>> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Seq<Attribute> rowsSchema;
+        private final Seq<NamedExpression> grouping;
+        private final Seq<AggregateExpression> aggregates;
+        private final Seq<Attribute> aggregateAttributes;
+        private final Seq<NamedExpression> results;
+        private final List<Seq<NamedExpression>> projectLists;
+        private final List<Seq<Attribute>> projectInputs;
+        private final Seq<Expression> buildKeys;
+        private final MapRows map;
+        private final int threshold;
+        private final RowBuffers buffers;
+        private final SQLMetric numOutputRows;
+        private final SQLMetric spillSize;
+        private final SQLMetric numTasksFallBacked;
+
+        FoldAndMap(Seq<Attribute> rowsSchema, Seq<NamedExpression> grouping, Seq<AggregateExpression> aggregates,
+                Seq<Attribute> aggregateAttributes, Seq<NamedExpression> results,
+                List<Seq<NamedExpression>> projectLists, List<Seq<Attribute>> projectInputs, Seq<Expression> buildKeys,
+                MapRows map, int threshold, RowBuffers buffers, SQLMetric numOutputRows, SQLMetric spillSize,
+                SQLMetric numTasksFallBacked) {
+            this.rowsSchema = rowsSchema;
+            this.grouping = grouping;
+            this.aggregates = aggregates;
+            this.aggregateAttributes = aggregateAttributes;
+            this.results = results;
+            this.projectLists = new ArrayList<>(projectLists);
+            this.projectInputs = new ArrayList<>(projectInputs);
+            this.buildKeys = buildKeys;
+            this.map = map;
+            this.threshold = threshold;
+            this.buffers = buffers;
+            this.numOutputRows = numOutputRows;
+            this.spillSize = spillSize;
+            this.numTasksFallBacked = numTasksFallBacked;
+        }
+
+        /**
+         * Folds the rows as they are read (and kept) with Spark's object aggregation iterator in
+         * complete mode (a hash map of states; past {@code threshold} groups it sorts and spills),
+         * then maps the kept rows against the partition's normalizers.
+         */
+        @Override
+        public scala.collection.Iterator<InternalRow> apply(scala.collection.Iterator<InternalRow> rows) {
+            if (!rows.hasNext()) {
+                return ScalaCollections.<InternalRow>iterator(List.of());
+            }
+            TaskContext context = TaskContext.get();
+            ExternalAppendOnlyUnsafeRowArray kept = buffers.create();
+            context.addTaskCompletionListener(new TaskCompletionListener() {
+                @Override
+                public void onTaskCompletion(TaskContext task) {
+                    spillSize.add(kept.spillSize());
+                    kept.clear();
+                }
+            });
+            scala.collection.Iterator<InternalRow> keeping = new scala.collection.AbstractIterator<InternalRow>() {
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public InternalRow next() {
+                    InternalRow row = rows.next();
+                    kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                    return row;
+                }
+            };
+            scala.collection.Iterator<?> folded = new ObjectAggregationIterator(context.partitionId(), rowsSchema,
+                    grouping, aggregates, aggregateAttributes, 0, results, PartialAggregateShim.mutableProjections(),
+                    rowsSchema, keeping, threshold, numOutputRows, spillSize, numTasksFallBacked);
+            List<UnsafeProjection> projections = projections();
+            List<InternalRow> normalizers = new ArrayList<>();
+            while (folded.hasNext()) {
+                InternalRow row = (InternalRow) folded.next();
+                for (UnsafeProjection projection : projections) {
+                    row = projection.apply(row);
+                }
+                normalizers.add(row.copy());
+            }
+            HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(normalizers), buildKeys,
+                    Math.max(1, normalizers.size()), null, false, false, false);
+            return map.map(relation, kept(kept));
+        }
+
+        /** The projections above the final aggregate, in order. */
+        private List<UnsafeProjection> projections() {
+            List<UnsafeProjection> projections = new ArrayList<>();
+            for (int i = 0; i < projectLists.size(); i++) {
+                List<Expression> projectList = namedAsExpressions(projectLists.get(i));
+                projections.add(UnsafeProjection.create(ScalaCollections.seq(projectList), projectInputs.get(i)));
+            }
+            return projections;
+        }
+
+        @SuppressWarnings("unchecked") // the kept rows are UnsafeRows
+        private static scala.collection.Iterator<InternalRow> kept(ExternalAppendOnlyUnsafeRowArray kept) {
+            return (scala.collection.Iterator<InternalRow>) (scala.collection.Iterator<?>) kept.generateIterator();
+        }
+    }
+
+    /** Named expressions as expressions (a Scala trait over Expression: Java does not see the subtype). */
+    private static List<Expression> namedAsExpressions(Seq<NamedExpression> named) {
+        List<Expression> list = new ArrayList<>();
+        for (NamedExpression e : ScalaCollections.list(named)) {
+            list.add((Expression) e);
+        }
+        return list;
     }
 
     // ---- join ---------------------------------------------------------------------------------------
@@ -466,7 +731,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
     @Override
     public int productArity() {
-        return 7;
+        return 9;
     }
 
     @Override
@@ -479,6 +744,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             case 4: return outputs;
             case 5: return outputAttributes;
             case 6: return budget;
+            case 7: return foldGrouping;
+            case 8: return foldAggregates;
             default: throw new IndexOutOfBoundsException(String.valueOf(n));
         }
     }
@@ -499,11 +766,13 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         GroupedSoftmaxExec that = (GroupedSoftmaxExec) o;
         return budget == that.budget && left.equals(that.left) && right.equals(that.right)
                 && leftKeys.equals(that.leftKeys) && rightKeys.equals(that.rightKeys) && outputs.equals(that.outputs)
-                && outputAttributes.equals(that.outputAttributes);
+                && outputAttributes.equals(that.outputAttributes) && foldGrouping.equals(that.foldGrouping)
+                && foldAggregates.equals(that.foldAggregates);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(left, right, leftKeys, rightKeys, outputs, outputAttributes, budget);
+        return Objects.hash(left, right, leftKeys, rightKeys, outputs, outputAttributes, budget, foldGrouping,
+                foldAggregates);
     }
 }

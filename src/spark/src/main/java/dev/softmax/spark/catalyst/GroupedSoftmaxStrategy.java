@@ -4,9 +4,14 @@
 package dev.softmax.spark.catalyst;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.expressions.Alias;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeSet;
+import org.apache.spark.sql.catalyst.expressions.ExprId;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
@@ -19,16 +24,20 @@ import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.execution.ProjectExec;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.SparkStrategy;
+import org.apache.spark.sql.execution.adaptive.LogicalQueryStage;
 import org.apache.spark.sql.execution.aggregate.AggUtils$;
 import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import scala.Option;
 import scala.Tuple4;
 import scala.collection.immutable.Seq;
+import scala.runtime.AbstractPartialFunction;
 
 /**
  * Plans {@link GroupedSoftmax} as {@link GroupedSoftmaxExec}; nothing else. The normalizers'
  * aggregate is planned as Spark plans any aggregate, except that its partial step is
- * {@link SoftmaxPartialAggregateExec} (a larger hash map before sorting). Registered by
+ * {@link SoftmaxPartialAggregateExec} (a larger hash map before sorting; a probe, stopping where
+ * it would sort, when the aggregate's inputs are all columns of the rows, so that
+ * {@link GroupedSoftmaxExec} can fold the normalizers next to the rows instead). Registered by
  * {@code SoftmaxExtensions} (injectPlannerStrategy), by {@code SparkSoftmax.register} and by
  * the DataFrame softmax itself on first use (the session's extra strategies). Internal.
  */
@@ -43,10 +52,12 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
     public Seq<SparkPlan> apply(LogicalPlan plan) {
         if (plan instanceof GroupedSoftmax) {
             GroupedSoftmax grouped = (GroupedSoftmax) plan;
-            SparkPlan normalizers = planNormalizers(grouped.right());
+            Fold fold = new Fold();
+            SparkPlan normalizers = planNormalizers(grouped.right(), grouped.left(), fold);
             return ScalaCollections.seq(List.of(new GroupedSoftmaxExec(planLater(grouped.left()),
                     normalizers != null ? normalizers : planLater(grouped.right()), grouped.leftKeys(),
-                    grouped.rightKeys(), grouped.outputs(), grouped.outputAttributes(), grouped.budget())));
+                    grouped.rightKeys(), grouped.outputs(), grouped.outputAttributes(), grouped.budget(),
+                    ScalaCollections.seq(fold.grouping), ScalaCollections.seq(fold.aggregates))));
         }
         return ScalaCollections.seq(List.of());
     }
@@ -54,12 +65,15 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
     /**
      * The normalizers' plan (projections over one grouped aggregate of object states) with
      * {@link SoftmaxPartialAggregateExec} as its partial step; null for any other shape, which
-     * Spark then plans.
+     * Spark then plans. When the aggregate reads the same rows as {@code rows} (the same plan
+     * but for the attribute ids that a self-join gives the right side, and column pruning), its
+     * grouping and aggregate expressions over the columns of {@code rows} go into {@code fold}
+     * and the partial step is a probe ({@link GroupedSoftmaxExec} may then fold them itself).
      */
-    private SparkPlan planNormalizers(LogicalPlan plan) {
+    private SparkPlan planNormalizers(LogicalPlan plan, LogicalPlan rows, Fold fold) {
         if (plan instanceof Project) {
             Project project = (Project) plan;
-            SparkPlan child = planNormalizers(project.child());
+            SparkPlan child = planNormalizers(project.child(), rows, fold);
             return child == null ? null : new ProjectExec(project.projectList(), child);
         }
         if (!(plan instanceof Aggregate)) {
@@ -97,8 +111,122 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
         if (!(partial instanceof ObjectHashAggregateExec)) {
             return null; // spark.sql.execution.useObjectHashAggregateExec=false: Spark's plan
         }
+        boolean probe = fold.fill(grouping, aggregates, (LogicalPlan) aggregation._4(), rows);
         return finalAggregate.withNewChildren(ScalaCollections.seq(List.<SparkPlan>of(
-                SoftmaxPartialAggregateExec.of((ObjectHashAggregateExec) partial))));
+                SoftmaxPartialAggregateExec.of((ObjectHashAggregateExec) partial, probe))));
+    }
+
+    /**
+     * The normalizers' aggregate over the columns of the rows, for {@link GroupedSoftmaxExec}
+     * to fold next to them: the grouping expressions (each keeping its output attribute's id, so
+     * the final aggregate's result expressions still bind) and the aggregate expressions.
+     */
+    private static final class Fold {
+        final List<NamedExpression> grouping = new ArrayList<>();
+        final List<AggregateExpression> aggregates = new ArrayList<>();
+
+        /**
+         * Fills the lists when {@code input}, the aggregate's child, reads the rows of {@code
+         * rows}: both are projections over the same plan (a self-join renumbers the right side's
+         * attributes: the plan's are mapped by position), and each column the aggregate reads is
+         * computed as a column of the rows is. Returns whether it did.
+         */
+        boolean fill(List<NamedExpression> keys, List<AggregateExpression> functions, LogicalPlan input,
+                LogicalPlan rows) {
+            Map<ExprId, Expression> rowsColumns = new HashMap<>();
+            Map<ExprId, Expression> inputColumns = new HashMap<>();
+            LogicalPlan rowsBase = definitions(rows, rowsColumns);
+            LogicalPlan inputBase = definitions(input, inputColumns);
+            if (!rowsBase.sameResult(inputBase)) {
+                return false;
+            }
+            Map<ExprId, Attribute> baseToRows = new HashMap<>();
+            List<Attribute> from = ScalaCollections.list(inputBase.output());
+            List<Attribute> to = ScalaCollections.list(rowsBase.output());
+            for (int i = 0; i < from.size(); i++) {
+                baseToRows.put(from.get(i).exprId(), to.get(i));
+            }
+            Map<ExprId, Attribute> toRows = new HashMap<>();
+            for (Attribute column : ScalaCollections.list(input.output())) {
+                Expression definition = mapped(inputColumns.get(column.exprId()), baseToRows);
+                for (Attribute candidate : ScalaCollections.list(rows.output())) {
+                    if (rowsColumns.get(candidate.exprId()).semanticEquals(definition)) {
+                        toRows.put(column.exprId(), candidate);
+                        break;
+                    }
+                }
+            }
+            AttributeSet available = rows.outputSet();
+            List<NamedExpression> mappedKeys = new ArrayList<>();
+            for (NamedExpression key : keys) {
+                Expression mapped = mapped((Expression) key, toRows);
+                if (!mapped.references().subsetOf(available)) {
+                    return false;
+                }
+                mappedKeys.add(new Alias(mapped instanceof Alias ? ((Alias) mapped).child() : mapped, key.name(),
+                        key.exprId(), key.qualifier(), Option.empty(), ScalaCollections.seq(List.<String>of())));
+            }
+            List<AggregateExpression> mappedFunctions = new ArrayList<>();
+            for (AggregateExpression function : functions) {
+                Expression mapped = mapped(function, toRows);
+                if (!mapped.references().subsetOf(available)) {
+                    return false;
+                }
+                mappedFunctions.add((AggregateExpression) mapped);
+            }
+            grouping.addAll(mappedKeys);
+            aggregates.addAll(mappedFunctions);
+            return true;
+        }
+
+        /**
+         * The plan under its deterministic projections (and adaptive execution's stages), and into
+         * {@code columns} each output column of {@code plan} as an expression over that plan's output.
+         */
+        private static LogicalPlan definitions(LogicalPlan plan, Map<ExprId, Expression> columns) {
+            if (plan instanceof LogicalQueryStage) { // adaptive execution re-plans over its stages: compare their plans
+                return definitions(((LogicalQueryStage) plan).logicalPlan(), columns);
+            }
+            if (plan instanceof Project && ScalaCollections.list(((Project) plan).projectList()).stream()
+                    .allMatch(e -> ((Expression) e).deterministic())) {
+                Map<ExprId, Expression> inner = new HashMap<>();
+                LogicalPlan base = definitions(((Project) plan).child(), inner);
+                for (NamedExpression column : ScalaCollections.list(((Project) plan).projectList())) {
+                    Expression e = column instanceof Alias ? ((Alias) column).child() : (Expression) column;
+                    columns.put(column.exprId(), substituted(e, inner));
+                }
+                return base;
+            }
+            for (Attribute column : ScalaCollections.list(plan.output())) {
+                columns.put(column.exprId(), column);
+            }
+            return plan;
+        }
+
+        /** The expression with each attribute of the mapping replaced. */
+        private static Expression mapped(Expression expression, Map<ExprId, Attribute> mapping) {
+            return substituted(expression, new HashMap<>(mapping));
+        }
+
+        /** The expression with each attribute of the mapping replaced by its expression. */
+        private static Expression substituted(Expression expression, Map<ExprId, ? extends Expression> mapping) {
+            return expression.transform(new AbstractPartialFunction<Expression, Expression>() {
+                @Override
+                public boolean isDefinedAt(Expression e) {
+                    return e instanceof Attribute && mapping.containsKey(((Attribute) e).exprId());
+                }
+
+                @Override
+                public <A1 extends Expression, B1> B1 applyOrElse(A1 e, scala.Function1<A1, B1> otherwise) {
+                    if (!isDefinedAt(e)) {
+                        return otherwise.apply(e);
+                    }
+                    @SuppressWarnings("unchecked")
+                    B1 replaced = (B1) mapping.get(((Attribute) e).exprId());
+                    return replaced;
+                }
+            });
+        }
     }
 
     /** A grouping key with -0.0 and NaNs normalized, as Spark's aggregate planning groups them. */

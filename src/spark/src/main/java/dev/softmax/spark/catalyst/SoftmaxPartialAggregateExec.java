@@ -35,6 +35,12 @@ import scala.runtime.AbstractFunction2;
  * which keeps the memory of a task with many groups bounded: an exact state is under 1 KiB
  * (about 2 KiB weighted).
  * The bits do not change: merging exact states is exact in any order.
+ *
+ * <p>With {@code stopOnFallback}, a task that reaches the threshold stops reading its input
+ * where it would start to sort: its output is then incomplete, and the operator reports it
+ * ({@link #fellBack()}). {@link GroupedSoftmaxExec} uses that as a cheap probe: a task with
+ * that many groups means the normalizers are better computed next to the rows
+ * ({@link GroupedSoftmaxExec} then discards this aggregate and folds per partition).
  */
 public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneChild {
     private static final long serialVersionUID = 1L;
@@ -48,13 +54,14 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
     private final Seq<NamedExpression> resultExpressions;
     private final SparkPlan child;
     private final int fallbackThreshold;
+    private final boolean stopOnFallback;
     private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
 
     /** The operator; the argument order is the product order (Spark copies nodes by reflection). */
     public SoftmaxPartialAggregateExec(Seq<NamedExpression> groupingExpressions,
             Seq<AggregateExpression> aggregateExpressions, Seq<Attribute> aggregateAttributes,
             int initialInputBufferOffset, Seq<NamedExpression> resultExpressions, SparkPlan child,
-            int fallbackThreshold) {
+            int fallbackThreshold, boolean stopOnFallback) {
         this.groupingExpressions = groupingExpressions;
         this.aggregateExpressions = aggregateExpressions;
         this.aggregateAttributes = aggregateAttributes;
@@ -62,14 +69,30 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
         this.resultExpressions = resultExpressions;
         this.child = child;
         this.fallbackThreshold = fallbackThreshold;
+        this.stopOnFallback = stopOnFallback;
     }
 
-    /** This operator in place of Spark's partial aggregate {@code partial}, with the same child. */
-    static SoftmaxPartialAggregateExec of(ObjectHashAggregateExec partial) {
+    /**
+     * This operator in place of Spark's partial aggregate {@code partial}, with the same child;
+     * with {@code stopOnFallback}, a probe (see the class comment).
+     */
+    static SoftmaxPartialAggregateExec of(ObjectHashAggregateExec partial, boolean stopOnFallback) {
         return new SoftmaxPartialAggregateExec(seq(partial.groupingExpressions()),
                 seq(partial.aggregateExpressions()), seq(partial.aggregateAttributes()),
                 partial.initialInputBufferOffset(), seq(partial.resultExpressions()), partial.child(),
-                DEFAULT_FALLBACK_THRESHOLD);
+                DEFAULT_FALLBACK_THRESHOLD, stopOnFallback);
+    }
+
+    public boolean stopOnFallback() {
+        return stopOnFallback;
+    }
+
+    /**
+     * Whether a task reached the threshold (driver side, once the stage has run): with
+     * {@code stopOnFallback}, the output is then incomplete.
+     */
+    public boolean fellBack() {
+        return longMetric("numTasksFallBacked").value() > 0;
     }
 
     private static <T> Seq<T> seq(scala.collection.Seq<T> seq) {
@@ -84,7 +107,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
     @Override
     protected SparkPlan withChild(SparkPlan newChild) {
         return new SoftmaxPartialAggregateExec(groupingExpressions, aggregateExpressions, aggregateAttributes,
-                initialInputBufferOffset, resultExpressions, newChild, fallbackThreshold);
+                initialInputBufferOffset, resultExpressions, newChild, fallbackThreshold, stopOnFallback);
     }
 
     @Override
@@ -114,7 +137,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
     }
 
     /** The threshold a task runs with: this operator's, or the session's if that is larger. */
-    int threshold() {
+    public int threshold() {
         return Math.max(fallbackThreshold, conf().objectAggSortBasedFallbackThreshold());
     }
 
@@ -139,6 +162,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
         private final SQLMetric aggTime;
         private final SQLMetric spillSize;
         private final SQLMetric numTasksFallBacked;
+        private final boolean stopOnFallback;
 
         Aggregate(SoftmaxPartialAggregateExec exec, int threshold) {
             this.childOutput = seq(exec.child.output());
@@ -152,6 +176,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             this.aggTime = exec.longMetric("aggTime");
             this.spillSize = exec.longMetric("spillSize");
             this.numTasksFallBacked = exec.longMetric("numTasksFallBacked");
+            this.stopOnFallback = exec.stopOnFallback;
         }
 
         @Override
@@ -162,17 +187,37 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             if (!rows.hasNext()) {
                 result = ScalaCollections.<InternalRow>iterator(List.of()); // grouped: no input, no groups
             } else {
+                scala.collection.Iterator<InternalRow> input = stopOnFallback ? untilFallback(rows) : rows;
                 // partial mode: the input attributes are the child's output
                 @SuppressWarnings("unchecked") // an iterator of UnsafeRows
                 scala.collection.Iterator<InternalRow> iterator = (scala.collection.Iterator<InternalRow>)
                         (scala.collection.Iterator<?>) new ObjectAggregationIterator((Integer) partition, childOutput,
                         groupingExpressions, aggregateExpressions, aggregateAttributes, initialInputBufferOffset,
-                        resultExpressions, PartialAggregateShim.mutableProjections(), childOutput, rows, threshold,
+                        resultExpressions, PartialAggregateShim.mutableProjections(), childOutput, input, threshold,
                         numOutputRows, spillSize, numTasksFallBacked);
                 result = iterator;
             }
             aggTime.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
             return result;
+        }
+
+        /**
+         * The rows until the iterator falls back to sorting: it counts the fallback in its
+         * metric just before it would read the next row, so the rest is never read.
+         */
+        private scala.collection.Iterator<InternalRow> untilFallback(scala.collection.Iterator<InternalRow> rows) {
+            long before = numTasksFallBacked.value();
+            return new scala.collection.AbstractIterator<InternalRow>() {
+                @Override
+                public boolean hasNext() {
+                    return numTasksFallBacked.value() == before && rows.hasNext();
+                }
+
+                @Override
+                public InternalRow next() {
+                    return rows.next();
+                }
+            };
         }
     }
 
@@ -180,7 +225,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
 
     @Override
     public int productArity() {
-        return 7;
+        return 8;
     }
 
     @Override
@@ -193,6 +238,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             case 4: return resultExpressions;
             case 5: return child;
             case 6: return fallbackThreshold;
+            case 7: return stopOnFallback;
             default: throw new IndexOutOfBoundsException(String.valueOf(n));
         }
     }
@@ -212,7 +258,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
         }
         SoftmaxPartialAggregateExec that = (SoftmaxPartialAggregateExec) o;
         return initialInputBufferOffset == that.initialInputBufferOffset
-                && fallbackThreshold == that.fallbackThreshold
+                && fallbackThreshold == that.fallbackThreshold && stopOnFallback == that.stopOnFallback
                 && groupingExpressions.equals(that.groupingExpressions)
                 && aggregateExpressions.equals(that.aggregateExpressions)
                 && aggregateAttributes.equals(that.aggregateAttributes)
@@ -222,6 +268,6 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
     @Override
     public int hashCode() {
         return Objects.hash(groupingExpressions, aggregateExpressions, aggregateAttributes, initialInputBufferOffset,
-                resultExpressions, child, fallbackThreshold);
+                resultExpressions, child, fallbackThreshold, stopOnFallback);
     }
 }
