@@ -129,7 +129,7 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
                         NORMALIZER + normalizers.size() + "__");
                 aggregates.add(column);
                 normalizers.put(windowColumn.exprId(), column.toAttribute());
-                stateValues.put(windowColumn.exprId(), value(aggregate.child()));
+                stateValues.put(windowColumn.exprId(), value(aliased(aggregate.child(), window.child())));
             }
         }
         // Each softmax(x, state) of the projection becomes an output computed from the normalizer.
@@ -208,7 +208,7 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
                     && normalizers.containsKey(((AttributeReference) state).exprId())) {
                 ExprId id = ((AttributeReference) state).exprId();
                 if (call.w() != null || call.mode() != SoftmaxMode.EXACT
-                        || !value(call.x()).semanticEquals(stateValues.get(id))
+                        || !value(aliased(call.x(), window.child())).semanticEquals(stateValues.get(id))
                         || !call.x().references().subsetOf(window.child().outputSet())) {
                     return null;
                 }
@@ -243,6 +243,23 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
             }
         }
         return false;
+    }
+
+    /**
+     * The expression behind an attribute that the Project under the window defines (Spark
+     * moves a window function's arguments there); the expression itself otherwise.
+     */
+    private static Expression aliased(Expression expression, LogicalPlan child) {
+        Expression inner = value(expression);
+        if (!(inner instanceof Attribute) || !(child instanceof Project)) {
+            return expression;
+        }
+        for (NamedExpression named : ScalaCollections.list(((Project) child).projectList())) {
+            if (named instanceof Alias && named.exprId().equals(((Attribute) inner).exprId())) {
+                return ((Alias) named).child();
+            }
+        }
+        return expression;
     }
 
     /** The user's x under the checks and the cast to DOUBLE that each function adds. */
