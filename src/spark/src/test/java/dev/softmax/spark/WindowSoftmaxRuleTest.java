@@ -81,14 +81,18 @@ class WindowSoftmaxRuleTest {
     }
 
     @Test
-    void temperatureTwoKeysAndExpressionsAreRewrittenWithTheWindowBits() {
+    void temperatureKeysAndOtherValuesAreRewrittenWithTheWindowBits() {
         for (String sql : List.of(
                 "SELECT id, softmax(x / 0.5, softmax_state(x / 0.5) OVER (PARTITION BY g)) AS prob,"
                         + " logsumexp(x / 0.5) OVER (PARTITION BY g) AS lse FROM t",
                 "SELECT id, 1 - softmax(x, softmax_state(x) OVER (PARTITION BY g, day)) AS prob,"
                         + " log_softmax(x, softmax_state(x) OVER (PARTITION BY day, g)) AS log_prob FROM t",
                 "SELECT id, log_softmax(CAST(id AS INT), softmax_state(CAST(id AS INT)) OVER (PARTITION BY day))"
-                        + " AS log_prob, logsumexp(x) OVER (PARTITION BY day) AS lse FROM t")) {
+                        + " AS log_prob, logsumexp(x) OVER (PARTITION BY day) AS lse FROM t",
+                // another x than the state's: NULL where the group has no value ("all null"), as the window
+                "SELECT id, softmax(x + 1, softmax_state(x) OVER (PARTITION BY g)) AS prob,"
+                        + " log_softmax(CAST(id AS DOUBLE), softmax_state(x) OVER (PARTITION BY g)) AS log_prob"
+                        + " FROM t")) {
             Dataset<Row> result = spark.sql(sql);
             if (!sql.contains("PARTITION BY g, day")) {
                 assertRewritten(result);
@@ -107,7 +111,6 @@ class WindowSoftmaxRuleTest {
                         + " row_number() OVER (PARTITION BY g ORDER BY id) AS n FROM t",
                 "SELECT id, softmax(x, softmax_state(x) OVER (PARTITION BY g)) AS prob,"
                         + " count(x) OVER (PARTITION BY g) AS n FROM t",
-                "SELECT id, softmax(x + 1, softmax_state(x) OVER (PARTITION BY g)) AS prob FROM t",
                 "SELECT id, length(softmax_state(x) OVER (PARTITION BY g)) AS n FROM t",
                 "SELECT id, softmax(x, softmax_state(x) OVER ()) AS prob FROM t")) {
             Dataset<Row> result = spark.sql(sql);

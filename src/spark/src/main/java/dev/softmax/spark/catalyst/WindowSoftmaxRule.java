@@ -17,11 +17,12 @@ import java.util.Map;
 import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
-import org.apache.spark.sql.catalyst.expressions.Cast;
 import org.apache.spark.sql.catalyst.expressions.CreateNamedStruct;
+import org.apache.spark.sql.catalyst.expressions.EqualTo;
 import org.apache.spark.sql.catalyst.expressions.ExprId;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GetStructField;
+import org.apache.spark.sql.catalyst.expressions.If;
 import org.apache.spark.sql.catalyst.expressions.Literal;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression$;
@@ -47,7 +48,7 @@ import scala.Option;
  * no sort of the rows): a {@code Project} over a {@code Window} whose every expression is
  * {@code softmax_state(x)} or {@code logsumexp(x)} in exact mode over one non-empty
  * {@code PARTITION BY}, without ORDER BY, over the whole partition, and where each state is
- * only read by {@code softmax(x, state)} or {@code log_softmax(x, state)} with the same x.
+ * only read by {@code softmax(x, state)} or {@code log_softmax(x, state)}.
  *
  * <p>Exact mode only: its bits do not depend on the order of the values, so the grouped
  * aggregate gives the bits of the window (fast mode's last bits follow the order of the rows).
@@ -108,7 +109,6 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
             rightKeys.add(key.toAttribute());
         }
         Map<ExprId, Attribute> normalizers = new HashMap<>();
-        Map<ExprId, Expression> stateValues = new HashMap<>();
         List<Expression> outputs = new ArrayList<>();
         List<Attribute> outputAttributes = new ArrayList<>();
         for (NamedExpression named : ScalaCollections.list(window.windowExpressions())) {
@@ -129,14 +129,12 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
                         NORMALIZER + normalizers.size() + "__");
                 aggregates.add(column);
                 normalizers.put(windowColumn.exprId(), column.toAttribute());
-                stateValues.put(windowColumn.exprId(), value(aliased(aggregate.child(), window.child())));
             }
         }
         // Each softmax(x, state) of the projection becomes an output computed from the normalizer.
         List<NamedExpression> projectList = new ArrayList<>();
         for (NamedExpression named : ScalaCollections.list(project.projectList())) {
-            Expression replaced = replaceCalls((Expression) named, normalizers, stateValues, window, outputs,
-                    outputAttributes);
+            Expression replaced = replaceCalls((Expression) named, normalizers, window, outputs, outputAttributes);
             if (replaced == null || readsAny(replaced, normalizers)) {
                 return null; // a state read in another way: it must stay the window's bytes
             }
@@ -195,12 +193,11 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
 
     /**
      * The expression with each {@code softmax(x, state)} and {@code log_softmax(x, state)} of a
-     * rewritten state, x the state's values, replaced by a new output of the node; null when a
-     * call reads a state with another x or with a weight.
+     * rewritten state replaced by a new output of the node (x over the window's input); null
+     * when a call reads a state with a weight or in another mode.
      */
     private static Expression replaceCalls(Expression expression, Map<ExprId, Attribute> normalizers,
-            Map<ExprId, Expression> stateValues, Window window, List<Expression> outputs,
-            List<Attribute> outputAttributes) {
+            Window window, List<Expression> outputs, List<Attribute> outputAttributes) {
         if (expression instanceof RowWiseSoftmax) {
             RowWiseSoftmax call = (RowWiseSoftmax) expression;
             Expression state = unwrap(call.s());
@@ -208,7 +205,6 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
                     && normalizers.containsKey(((AttributeReference) state).exprId())) {
                 ExprId id = ((AttributeReference) state).exprId();
                 if (call.w() != null || call.mode() != SoftmaxMode.EXACT
-                        || !value(aliased(call.x(), window.child())).semanticEquals(stateValues.get(id))
                         || !call.x().references().subsetOf(window.child().outputSet())) {
                     return null;
                 }
@@ -225,7 +221,7 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
         List<Expression> replaced = new ArrayList<>();
         boolean changed = false;
         for (Expression child : children) {
-            Expression next = replaceCalls(child, normalizers, stateValues, window, outputs, outputAttributes);
+            Expression next = replaceCalls(child, normalizers, window, outputs, outputAttributes);
             if (next == null) {
                 return null;
             }
@@ -243,32 +239,6 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
             }
         }
         return false;
-    }
-
-    /**
-     * The expression behind an attribute that the Project under the window defines (Spark
-     * moves a window function's arguments there); the expression itself otherwise.
-     */
-    private static Expression aliased(Expression expression, LogicalPlan child) {
-        Expression inner = value(expression);
-        if (!(inner instanceof Attribute) || !(child instanceof Project)) {
-            return expression;
-        }
-        for (NamedExpression named : ScalaCollections.list(((Project) child).projectList())) {
-            if (named instanceof Alias && named.exprId().equals(((Attribute) inner).exprId())) {
-                return ((Alias) named).child();
-            }
-        }
-        return expression;
-    }
-
-    /** The user's x under the checks and the cast to DOUBLE that each function adds. */
-    private static Expression value(Expression checked) {
-        Expression inner = checked;
-        if (inner instanceof Cast && ((Cast) inner).child() instanceof SoftmaxArgument) {
-            inner = ((Cast) inner).child();
-        }
-        return unwrap(inner);
     }
 
     private static Expression unwrap(Expression expression) {
@@ -300,7 +270,12 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
             fields.add(Literal.create(field, DataTypes.StringType));
             fields.add(value);
         }
-        return new CreateNamedStruct(ScalaCollections.seq(fields));
+        // A group without a non-null value has no state (NULL): softmax(x, NULL) is NULL for any x.
+        Expression count = new GetStructField(normalizer, type.fieldIndex(NormalizerColumns.COUNT),
+                Option.apply(NormalizerColumns.COUNT));
+        Expression struct = new CreateNamedStruct(ScalaCollections.seq(fields));
+        return new If(new EqualTo(count, Literal.create(0L, DataTypes.LongType)),
+                Literal.create(null, struct.dataType()), struct);
     }
 
     private static Expression invoke(String method, org.apache.spark.sql.types.DataType type, Expression argument) {
