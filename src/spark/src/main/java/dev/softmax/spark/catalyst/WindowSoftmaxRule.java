@@ -92,7 +92,9 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
     private static LogicalPlan grouped(Project project) {
         Window window = (Window) project.child();
         List<Expression> keys = ScalaCollections.list(window.partitionSpec());
-        if (keys.isEmpty() || !window.orderSpec().isEmpty() || !deterministic(window.child())) {
+        // A Window right under it is the same SELECT's other PARTITION BY: left as it is, whole.
+        if (keys.isEmpty() || !window.orderSpec().isEmpty() || window.child() instanceof Window
+                || !deterministic(window.child())) {
             return null;
         }
         for (Expression key : keys) {
