@@ -6,9 +6,11 @@ package dev.softmax.spark;
 import dev.softmax.spark.catalyst.GroupedSoftmaxStrategy;
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import dev.softmax.spark.catalyst.StreamingWindowCheck;
+import dev.softmax.spark.catalyst.WindowSoftmaxRule;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.SparkSessionExtensions;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.execution.SparkStrategy;
 import scala.Function1;
 import scala.Tuple3;
@@ -20,7 +22,8 @@ import scala.runtime.BoxedUnit;
  * as {@link SparkSoftmax#register}) into every session, and an analysis check that refuses
  * the project's aggregates over a window on a stream with a message saying what to use
  * instead, and the planner strategy of the grouped DataFrame softmax ({@code GroupedSoftmax},
- * which the DataFrame API also registers itself on first use):
+ * which the DataFrame API also registers itself on first use) with the optimizer rule that
+ * plans SQL's window form {@code softmax(x, softmax_state(x) OVER (PARTITION BY g))} the same way:
  *
  * <pre>
  * spark-sql --jars spark-softmax.jar --conf spark.sql.extensions=dev.softmax.spark.SoftmaxExtensions
@@ -49,6 +52,12 @@ public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExten
             @Override
             public SparkStrategy apply(SparkSession session) {
                 return new GroupedSoftmaxStrategy();
+            }
+        });
+        extensions.injectOptimizerRule(new AbstractFunction1<SparkSession, Rule<LogicalPlan>>() {
+            @Override
+            public Rule<LogicalPlan> apply(SparkSession session) {
+                return new WindowSoftmaxRule();
             }
         });
         return BoxedUnit.UNIT;

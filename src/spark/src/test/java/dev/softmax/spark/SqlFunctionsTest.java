@@ -152,6 +152,14 @@ class SqlFunctionsTest {
                     + "FROM VALUES (0D), (0D) AS v(x)").first();
             assertThat(row.getDouble(0)).isEqualTo(Math.log(2));
             assertThat(row.getDouble(1)).isEqualTo(Math.log(2));
+            // The optimizer rule: the window form runs as the grouped plan, NULL key a group of its own.
+            Dataset<Row> grouped = withExtension.sql("SELECT g, softmax(x, softmax_state(x) OVER (PARTITION BY g)),"
+                    + " logsumexp(x) OVER (PARTITION BY g) FROM VALUES ('a', 0D), ('a', 0D), (NULL, 1D) AS v(g, x)"
+                    + " ORDER BY g NULLS FIRST");
+            assertThat(grouped.queryExecution().optimizedPlan().toString()).contains("GroupedSoftmax")
+                    .doesNotContain("Window");
+            assertThat(grouped.collectAsList().toString()).isEqualTo("[[null,1.0,1.0], [a,0.5,"
+                    + Math.log(2) + "], [a,0.5," + Math.log(2) + "]]");
         } finally {
             SparkSession.setActiveSession(active);
             SparkSession.setDefaultSession(SharedSpark.root());

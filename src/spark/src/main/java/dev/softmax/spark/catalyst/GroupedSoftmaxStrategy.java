@@ -43,9 +43,13 @@ import scala.runtime.AbstractPartialFunction;
  */
 public final class GroupedSoftmaxStrategy extends SparkStrategy {
 
-    /** Adds the strategy to the session's extra strategies, once. */
+    /**
+     * Adds the strategy to the session's extra strategies, and {@link WindowSoftmaxRule} (which
+     * makes SQL's window form a {@link GroupedSoftmax}) to its extra optimizer rules, once.
+     */
     public static void register(SparkSession session) {
         Plans.addStrategy(session, new GroupedSoftmaxStrategy());
+        Plans.addOptimization(session, new WindowSoftmaxRule());
     }
 
     @Override

@@ -68,6 +68,27 @@ public final class RowWiseSoftmax extends ProductExpression {
         this.s = Objects.requireNonNull(s, "s");
     }
 
+    boolean log() {
+        return log;
+    }
+
+    SoftmaxMode mode() {
+        return mode;
+    }
+
+    Expression x() {
+        return x;
+    }
+
+    Expression s() {
+        return s;
+    }
+
+    /** The weight, or null. */
+    Expression w() {
+        return w;
+    }
+
     /** The expression this evaluates: chosen from the type of {@code s}, which must be resolved. */
     Expression implementation() {
         if (implementation == null) {

@@ -58,4 +58,31 @@ public final class Plans {
             experimental.extraStrategies_$eq(ScalaCollections.seq(strategies));
         }
     }
+    /** The session's extra optimizer rules, with {@code rule} added unless one of its class is there. */
+    public static void addOptimization(SparkSession session,
+            org.apache.spark.sql.catalyst.rules.Rule<LogicalPlan> rule) {
+        org.apache.spark.sql.ExperimentalMethods experimental =
+                ((org.apache.spark.sql.classic.SparkSession) session).experimental();
+        synchronized (experimental) {
+            for (org.apache.spark.sql.catalyst.rules.Rule<LogicalPlan> existing
+                    : ScalaCollections.list(experimental.extraOptimizations())) {
+                if (existing.getClass() == rule.getClass()) {
+                    return;
+                }
+            }
+            java.util.List<org.apache.spark.sql.catalyst.rules.Rule<LogicalPlan>> rules =
+                    new java.util.ArrayList<>(ScalaCollections.list(experimental.extraOptimizations()));
+            rules.add(rule);
+            experimental.extraOptimizations_$eq(ScalaCollections.seq(rules));
+        }
+    }
+
+    /** A grouped aggregate (Spark 4 adds a hint argument). */
+    public static LogicalPlan aggregate(
+            java.util.List<org.apache.spark.sql.catalyst.expressions.Expression> grouping,
+            java.util.List<org.apache.spark.sql.catalyst.expressions.NamedExpression> aggregates,
+            LogicalPlan child) {
+        return new org.apache.spark.sql.catalyst.plans.logical.Aggregate(ScalaCollections.seq(grouping),
+                ScalaCollections.seq(aggregates), child, Option.empty());
+    }
 }
