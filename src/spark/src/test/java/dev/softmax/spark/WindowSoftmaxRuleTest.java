@@ -12,6 +12,7 @@ import static org.assertj.core.api.Assertions.fail;
 import dev.softmax.core.Normalizer;
 import dev.softmax.core.SoftmaxMode;
 import dev.softmax.spark.catalyst.GroupedSoftmax;
+import dev.softmax.spark.catalyst.GroupedSoftmaxExec;
 import dev.softmax.spark.catalyst.WindowSoftmaxRule;
 import java.util.HashMap;
 import java.util.List;
@@ -97,6 +98,30 @@ class WindowSoftmaxRuleTest {
             assertRewritten(result);
             assertSameBitsAsWindow(sql, result.collectAsList());
         }
+    }
+
+    /**
+     * Many groups per task: the rewritten form takes the grouped plan's third way (normalizers
+     * folded next to the rows, no sort), with the window's bits.
+     */
+    @Test
+    void manyGroupsAreFoldedNextToTheRowsWithTheWindowBits() {
+        spark.range(0, 30_000, 1, 2).selectExpr("id", "id % 12000 AS g", "sin(id) * 30 AS x")
+                .createOrReplaceTempView("many");
+        String sql = "SELECT id, softmax(x, softmax_state(x) OVER (PARTITION BY g)) AS prob,"
+                + " logsumexp(x) OVER (PARTITION BY g) AS lse FROM many";
+        Dataset<Row> result = spark.sql(sql);
+        List<Row> collected = result.collectAsList();
+        assertRewritten(result);
+        GroupedSoftmaxExec exec = null;
+        for (SparkTestSupport.PlanNode node : SparkTestSupport.nodes(result.queryExecution().executedPlan())) {
+            if (node.plan instanceof GroupedSoftmaxExec) {
+                exec = (GroupedSoftmaxExec) node.plan;
+            }
+        }
+        assertThat(exec).as("GroupedSoftmaxExec").isNotNull();
+        assertThat(exec.decision()).startsWith("folded next to the rows");
+        assertSameBitsAsWindow(sql, collected);
     }
 
     @Test
