@@ -210,7 +210,12 @@ class GroupedSoftmaxPlanTest {
         SparkPlan probe = node(result, SoftmaxPartialAggregateExec.class);
         assertThat(probe.metrics().apply("numOutputRows").value()).as("states of the probe, stopped where it sorts")
                 .isLessThanOrEqualTo(PROBE_STATES);
-        assertThat(exec.metrics().apply("numOutputRows").value()).as("normalizers folded").isEqualTo(many.size());
+        // the cases' larger groups (each more than 1/16 of a task's first rows) are heavy keys, folded apart
+        java.util.regex.Matcher heavy = java.util.regex.Pattern.compile("; (\\d+) heavy keys? spread")
+                .matcher(exec.decision());
+        long inTasks = exec.metrics().apply("numOutputRows").value();
+        assertThat(inTasks + (heavy.find() ? Long.parseLong(heavy.group(1)) : 0)).as("normalizers folded, and apart")
+                .isEqualTo(many.size());
         assertThat(explain(result)).contains("GroupedSoftmax folded next to the rows")
                 .doesNotContain("SortMergeJoin").doesNotContain("ShuffledHashJoin");
 
@@ -240,6 +245,35 @@ class GroupedSoftmaxPlanTest {
             Dataset<Row> folded = SoftmaxFunctions.softmax(df, "x", options);
             Map<Long, List<Long>> bits = bits(folded);
             assertThat(exec(folded).decision()).as(options.toString()).startsWith("folded next to the rows");
+            assertThat(bits).as(options.toString())
+                    .isEqualTo(bits(SoftmaxFunctions.softmax(df, "x", options.broadcastThreshold(-1))));
+        }
+    }
+
+    /**
+     * A key with 80% of the rows, among more groups per task than the probe keeps: the probe
+     * finds it, its rows are spread over every partition of the fold instead of one, and its
+     * normalizer comes from the aggregate, apart; the other groups are folded next to the
+     * rows. The bits are those of the join planned before running, with one key (a string)
+     * and with two (the hot key split in two heavy keys).
+     */
+    @ParameterizedTest(name = "adaptive {0}")
+    @ValueSource(booleans = {false, true})
+    void aSkewedKeyIsSpreadOverEveryTaskOfTheFold(boolean adaptive) {
+        spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
+        Dataset<Row> df = spark.range(0, 120_000, 1, 2).selectExpr("id", // 12,000 light keys of 2 rows
+                "IF(id % 10 < 8, 'hot', concat('k', id DIV 10)) AS g", "id % 2 AS day", "sin(id) * 30 AS x");
+        for (SoftmaxOptions options : List.of(SoftmaxOptions.defaults().groupBy("g"),
+                SoftmaxOptions.defaults().groupBy("g", "day").temperature(0.5))) {
+            int heavy = options.toString().contains("day") ? 2 : 1;
+            Dataset<Row> result = SoftmaxFunctions.softmax(df, "x", options);
+            Map<Long, List<Long>> bits = bits(result);
+            GroupedSoftmaxExec exec = exec(result);
+            assertThat(exec.decision()).as(options.toString()).startsWith("folded next to the rows")
+                    .endsWith(heavy + (heavy == 1 ? " heavy key" : " heavy keys") + " spread over every partition");
+            long groups = (heavy == 2 ? df.select("g", "day") : df.select("g")).distinct().count();
+            assertThat(exec.metrics().apply("numOutputRows").value()).as("normalizers folded next to the rows")
+                    .isEqualTo(groups - heavy);
             assertThat(bits).as(options.toString())
                     .isEqualTo(bits(SoftmaxFunctions.softmax(df, "x", options.broadcastThreshold(-1))));
         }

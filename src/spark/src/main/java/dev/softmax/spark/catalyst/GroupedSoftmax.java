@@ -32,6 +32,10 @@ import scala.collection.immutable.Seq;
  * <p>{@link GroupedSoftmaxStrategy} plans it as {@link GroupedSoftmaxExec}. Semantically it
  * is the left outer join of the rows with their group's normalizer on null-safe equal keys,
  * projected to the outputs: the plan the join would give, without fixing the join first.
+ * When {@code right} aggregates the rows of {@code left} themselves (the same plan, up to
+ * projections and renumbered attributes, and keys over the same columns, as both the
+ * DataFrame softmax and {@link WindowSoftmaxRule} build it), the operator may also fold the
+ * normalizers next to the rows instead of joining them; otherwise it only broadcasts or joins.
  * Internal.
  */
 public final class GroupedSoftmax extends TwoChildPlans.Logical {
@@ -190,7 +194,7 @@ public final class GroupedSoftmax extends TwoChildPlans.Logical {
     @Override
     public String simpleString(int maxFields) {
         return nodeName() + " keys " + ScalaCollections.list(leftKeys) + ", budget " + budget
-                + " bytes: broadcast or join, chosen after the aggregate";
+                + " bytes: broadcast, join or fold next to the rows, chosen after the aggregate";
     }
 
     @Override

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -24,15 +25,19 @@ import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet$;
+import org.apache.spark.sql.catalyst.expressions.BasePredicate;
 import org.apache.spark.sql.catalyst.expressions.BoundReference;
 import org.apache.spark.sql.catalyst.expressions.Coalesce;
 import org.apache.spark.sql.catalyst.expressions.ExprId;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.If;
 import org.apache.spark.sql.catalyst.expressions.IsNull;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.Literal$;
+import org.apache.spark.sql.catalyst.expressions.Murmur3Hash;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.Predicate$;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
@@ -47,11 +52,13 @@ import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.plans.logical.SHUFFLE_HASH$;
 import org.apache.spark.sql.catalyst.plans.physical.HashPartitioning;
 import org.apache.spark.sql.execution.ExternalAppendOnlyUnsafeRowArray;
+import org.apache.spark.sql.execution.FilterExec;
 import org.apache.spark.sql.execution.InputAdapter;
 import org.apache.spark.sql.execution.ProjectExec;
 import org.apache.spark.sql.execution.QueryExecution;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.WholeStageCodegenExec;
+import org.apache.spark.sql.execution.adaptive.AQEShuffleReadExec;
 import org.apache.spark.sql.execution.adaptive.AdaptiveSparkPlanExec;
 import org.apache.spark.sql.execution.adaptive.QueryStageExec;
 import org.apache.spark.sql.execution.aggregate.ObjectAggregationIterator;
@@ -174,7 +181,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         String taken = decision;
         return nodeName() + " " + (taken != null ? taken
                 : "keys " + ScalaCollections.list(leftKeys) + ", budget " + budget
-                        + " bytes: broadcast or join, chosen after the aggregate");
+                        + " bytes: broadcast, join or fold next to the rows, chosen after the aggregate");
     }
 
     @Override
@@ -539,7 +546,23 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
         int cores = Math.max(1, sparkContext().defaultParallelism());
         int partitions = Math.max(conf().numShufflePartitions(), cores * PARTITIONS_PER_CORE);
-        SparkPlan exchange = new ShuffleExchangeExec(new HashPartitioning(nullSafe(leftKeys), partitions), left,
+        // A key with a large share of the rows would make one task of its partition: its rows
+        // are spread over every partition (by a hash of the whole row) and its normalizer is
+        // computed apart, by the aggregate (partial states merged), then mapped with the others.
+        List<UnsafeRow> heavy = HeavyKeys.of(probe.keyCounts(), partitions);
+        Expression heavyRows = null;
+        List<InternalRow> heavyNormalizers = List.of();
+        Seq<Expression> partitionKeys = nullSafe(leftKeys);
+        if (!heavy.isEmpty()) {
+            heavyRows = HeavyKeys.membership(namedAsExpressions(foldGrouping).stream()
+                    .map(e -> e instanceof Alias ? ((Alias) e).child() : e).collect(Collectors.toList()), heavy);
+            heavyNormalizers = heavyNormalizers(probe, heavy);
+            partitionKeys = ScalaCollections.seq(List.of(new If(heavyRows,
+                    new Murmur3Hash(ScalaCollections.seq(new ArrayList<Expression>(ScalaCollections.list(
+                            outputOf(left)))), HASH_SEED),
+                    new Murmur3Hash(nullSafe(leftKeys), HASH_SEED))));
+        }
+        SparkPlan exchange = new ShuffleExchangeExec(new HashPartitioning(partitionKeys, partitions), left,
                 REPARTITION_BY_NUM$.MODULE$, Option.empty());
         RDD<InternalRow> rows = exchange.execute();
         List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(outputOf(left)));
@@ -553,11 +576,52 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 new MapRows(null, nullSafe(leftKeys), outputOf(left), ScalaCollections.seq(projection),
                         ScalaCollections.seq(input), outputOf(right).size()),
                 Math.max(1, Integer.parseInt(conf().getConfString(FOLD_GROUPS_CONF, String.valueOf(FOLD_GROUPS)))),
-                RowBuffers.of(conf()),
+                RowBuffers.of(conf()), heavyRows, heavyNormalizers,
                 longMetric("numOutputRows"), longMetric("spillSize"), longMetric("numTasksFallBacked"));
         decision = "folded next to the rows: a task held more than " + probe.threshold() + " groups; rows"
-                + " hash-partitioned into " + partitions + " partitions, never sorted";
+                + " hash-partitioned into " + partitions + " partitions, never sorted"
+                + (heavy.isEmpty() ? "" : "; " + heavy.size() + " heavy key" + (heavy.size() == 1 ? "" : "s")
+                + " spread over every partition");
         return rows.mapPartitionsInternal(fold, false, ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    /** The seed of Spark's hash partitioning (and of its hash function). */
+    private static final int HASH_SEED = 42;
+
+    /**
+     * The normalizers of the heavy keys: the plan of {@code right} again, its probe replaced
+     * by a partial step over the rows of those keys only (every row read), collected.
+     */
+    private List<InternalRow> heavyNormalizers(SoftmaxPartialAggregateExec probe, List<UnsafeRow> heavy) {
+        Expression condition = HeavyKeys.membership(probe.groupingValues(), heavy);
+        SparkPlan plan = withoutProbe(right, probe, condition);
+        List<InternalRow> rows = new ArrayList<>();
+        for (InternalRow row : plan.executeCollect()) {
+            rows.add(row.copy());
+        }
+        return rows;
+    }
+
+    /**
+     * The plan with the probe reading only the rows that {@code condition} selects, and to the
+     * end; adaptive execution's stages (and their readers) replaced by the plans they ran, so
+     * that the new plan runs anew.
+     */
+    private static SparkPlan withoutProbe(SparkPlan plan, SoftmaxPartialAggregateExec probe, Expression condition) {
+        if (plan instanceof QueryStageExec) {
+            return withoutProbe(((QueryStageExec) plan).plan(), probe, condition);
+        }
+        if (plan instanceof AQEShuffleReadExec) {
+            return withoutProbe(((AQEShuffleReadExec) plan).child(), probe, condition);
+        }
+        if (plan == probe) {
+            return probe.complete(new FilterExec(condition, probe.child()));
+        }
+        List<SparkPlan> children = new ArrayList<>();
+        for (SparkPlan child : ScalaCollections.list(plan.children())) {
+            children.add(withoutProbe(child, probe, condition));
+        }
+        return children.isEmpty() ? plan : plan.withNewChildren(ScalaCollections.seq(children));
     }
 
     /** Executor side: a partition's normalizers folded as its rows are read and kept, then the rows mapped. */
@@ -575,6 +639,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         private final MapRows map;
         private final int threshold;
         private final RowBuffers buffers;
+        /** True for a row of a heavy key (folded apart), or null. */
+        private final Expression heavyRows;
+        private final List<InternalRow> heavyNormalizers;
         private final SQLMetric numOutputRows;
         private final SQLMetric spillSize;
         private final SQLMetric numTasksFallBacked;
@@ -582,7 +649,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         FoldAndMap(Seq<Attribute> rowsSchema, Seq<NamedExpression> grouping, Seq<AggregateExpression> aggregates,
                 Seq<Attribute> aggregateAttributes, Seq<NamedExpression> results,
                 List<Seq<NamedExpression>> projectLists, List<Seq<Attribute>> projectInputs, Seq<Expression> buildKeys,
-                MapRows map, int threshold, RowBuffers buffers, SQLMetric numOutputRows, SQLMetric spillSize,
+                MapRows map, int threshold, RowBuffers buffers, Expression heavyRows,
+                List<InternalRow> heavyNormalizers, SQLMetric numOutputRows, SQLMetric spillSize,
                 SQLMetric numTasksFallBacked) {
             this.rowsSchema = rowsSchema;
             this.grouping = grouping;
@@ -595,6 +663,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             this.map = map;
             this.threshold = threshold;
             this.buffers = buffers;
+            this.heavyRows = heavyRows;
+            this.heavyNormalizers = new ArrayList<>(heavyNormalizers);
             this.numOutputRows = numOutputRows;
             this.spillSize = spillSize;
             this.numTasksFallBacked = numTasksFallBacked;
@@ -619,16 +689,33 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                     kept.clear();
                 }
             });
+            BasePredicate heavy = heavyRows == null ? null : Predicate$.MODULE$.create(heavyRows, rowsSchema);
+            if (heavy != null) {
+                heavy.initialize(context.partitionId());
+            }
+            // Every row is kept; the rows of heavy keys are not folded (their normalizers come apart).
             scala.collection.Iterator<InternalRow> keeping = new scala.collection.AbstractIterator<InternalRow>() {
+                private InternalRow next;
+
                 @Override
                 public boolean hasNext() {
-                    return rows.hasNext();
+                    while (next == null && rows.hasNext()) {
+                        InternalRow row = rows.next();
+                        kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                        if (heavy == null || !heavy.eval(row)) {
+                            next = row;
+                        }
+                    }
+                    return next != null;
                 }
 
                 @Override
                 public InternalRow next() {
-                    InternalRow row = rows.next();
-                    kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    InternalRow row = next;
+                    next = null;
                     return row;
                 }
             };
@@ -644,6 +731,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 }
                 normalizers.add(row.copy());
             }
+            normalizers.addAll(heavyNormalizers);
             HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(normalizers), buildKeys,
                     Math.max(1, normalizers.size()), null, false, false, false);
             return map.map(relation, kept(kept));
@@ -666,7 +754,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
     }
 
     /** Named expressions as expressions (a Scala trait over Expression: Java does not see the subtype). */
-    private static List<Expression> namedAsExpressions(Seq<NamedExpression> named) {
+    static List<Expression> namedAsExpressions(Seq<NamedExpression> named) {
         List<Expression> list = new ArrayList<>();
         for (NamedExpression e : ScalaCollections.list(named)) {
             list.add((Expression) e);

@@ -11,14 +11,18 @@ import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
+import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
 import org.apache.spark.sql.execution.SparkPlan;
 import org.apache.spark.sql.execution.aggregate.ObjectAggregationIterator;
 import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics$;
+import org.apache.spark.util.CollectionAccumulator;
 import scala.collection.immutable.Seq;
 import scala.reflect.ClassTag$;
 import scala.runtime.AbstractFunction2;
@@ -56,6 +60,8 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
     private final int fallbackThreshold;
     private final boolean stopOnFallback;
     private transient scala.collection.immutable.Map<String, SQLMetric> metrics;
+    /** A probe's key counts ({@link HeavyKeys}), once it has run (driver side). */
+    private transient CollectionAccumulator<HeavyKeys.Count> keyCounts;
 
     /** The operator; the argument order is the product order (Spark copies nodes by reflection). */
     public SoftmaxPartialAggregateExec(Seq<NamedExpression> groupingExpressions,
@@ -93,6 +99,26 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
      */
     public boolean fellBack() {
         return longMetric("numTasksFallBacked").value() > 0;
+    }
+
+    /** A probe's report of the keys that hold a large share of its tasks' first rows (driver side, once run). */
+    List<HeavyKeys.Count> keyCounts() {
+        return keyCounts == null ? List.of() : keyCounts.value();
+    }
+
+    /** This operator over {@code newChild}, not a probe: it reads all its input. */
+    SoftmaxPartialAggregateExec complete(SparkPlan newChild) {
+        return new SoftmaxPartialAggregateExec(groupingExpressions, aggregateExpressions, aggregateAttributes,
+                initialInputBufferOffset, resultExpressions, newChild, fallbackThreshold, false);
+    }
+
+    /** The grouping expressions, each as the expression it evaluates (over the child's output). */
+    List<Expression> groupingValues() {
+        List<Expression> values = new java.util.ArrayList<>();
+        for (NamedExpression e : ScalaCollections.list(groupingExpressions)) {
+            values.add(e instanceof Alias ? ((Alias) e).child() : (Expression) e);
+        }
+        return values;
     }
 
     private static <T> Seq<T> seq(scala.collection.Seq<T> seq) {
@@ -143,6 +169,9 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
 
     @Override
     public RDD<InternalRow> doExecute() {
+        if (stopOnFallback && keyCounts == null) {
+            keyCounts = sparkContext().collectionAccumulator("softmax probe: key counts");
+        }
         Aggregate aggregate = new Aggregate(this, threshold());
         return child.execute().mapPartitionsWithIndex(aggregate, false, ClassTag$.MODULE$.apply(InternalRow.class));
     }
@@ -163,6 +192,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
         private final SQLMetric spillSize;
         private final SQLMetric numTasksFallBacked;
         private final boolean stopOnFallback;
+        private final CollectionAccumulator<HeavyKeys.Count> keyCounts;
 
         Aggregate(SoftmaxPartialAggregateExec exec, int threshold) {
             this.childOutput = seq(exec.child.output());
@@ -177,6 +207,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             this.spillSize = exec.longMetric("spillSize");
             this.numTasksFallBacked = exec.longMetric("numTasksFallBacked");
             this.stopOnFallback = exec.stopOnFallback;
+            this.keyCounts = exec.keyCounts;
         }
 
         @Override
@@ -187,7 +218,12 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             if (!rows.hasNext()) {
                 result = ScalaCollections.<InternalRow>iterator(List.of()); // grouped: no input, no groups
             } else {
-                scala.collection.Iterator<InternalRow> input = stopOnFallback ? untilFallback(rows) : rows;
+                scala.collection.Iterator<InternalRow> input = rows;
+                if (stopOnFallback) {
+                    UnsafeProjection key = UnsafeProjection.create(ScalaCollections.seq(
+                            GroupedSoftmaxExec.namedAsExpressions(groupingExpressions)), childOutput);
+                    input = HeavyKeys.counting(untilFallback(rows), key, keyCounts);
+                }
                 // partial mode: the input attributes are the child's output
                 @SuppressWarnings("unchecked") // an iterator of UnsafeRows
                 scala.collection.Iterator<InternalRow> iterator = (scala.collection.Iterator<InternalRow>)

@@ -34,4 +34,9 @@ public final class ScalaCollections {
     public static <T> scala.collection.Iterator<T> iterator(List<T> list) {
         return JavaConverters.asScalaIterator(list.iterator());
     }
+
+    /** An immutable Scala set of the set's elements. */
+    public static <T> scala.collection.immutable.Set<T> set(java.util.Set<T> set) {
+        return JavaConverters.asScalaSet(set).toSet();
+    }
 }

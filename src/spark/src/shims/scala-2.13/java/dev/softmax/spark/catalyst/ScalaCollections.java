@@ -30,4 +30,9 @@ public final class ScalaCollections {
     public static <T> scala.collection.Iterator<T> iterator(List<T> list) {
         return CollectionConverters.asScala(list.iterator());
     }
+
+    /** An immutable Scala set of the set's elements. */
+    public static <T> scala.collection.immutable.Set<T> set(java.util.Set<T> set) {
+        return scala.collection.immutable.Set$.MODULE$.from(CollectionConverters.asScala(set));
+    }
 }
