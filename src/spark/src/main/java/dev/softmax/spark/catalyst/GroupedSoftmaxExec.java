@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
@@ -406,25 +407,31 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
         List<Expression> bound = new ArrayList<>();
         for (Expression expression : ScalaCollections.list(expressions)) {
-            bound.add(expression.transform(new AbstractPartialFunction<Expression, Expression>() {
-                @Override
-                public boolean isDefinedAt(Expression e) {
-                    return e instanceof Attribute && ordinals.containsKey(((Attribute) e).exprId());
-                }
-
-                @Override
-                public <A1 extends Expression, B1> B1 applyOrElse(A1 e, scala.Function1<A1, B1> otherwise) {
-                    if (!isDefinedAt(e)) {
-                        return otherwise.apply(e);
-                    }
-                    @SuppressWarnings("unchecked")
-                    B1 reference = (B1) new BoundReference(ordinals.get(((Attribute) e).exprId()), e.dataType(),
-                            e.nullable());
-                    return reference;
-                }
-            }));
+            bound.add(substituted(expression, a -> ordinals.containsKey(a.exprId())
+                    ? new BoundReference(ordinals.get(a.exprId()), a.dataType(), a.nullable()) : null));
         }
         return ScalaCollections.seq(bound);
+    }
+
+    /** The expression with each attribute that {@code replacement} maps (to a non-null expression) replaced. */
+    static Expression substituted(Expression expression, Function<Attribute, Expression> replacement) {
+        return expression.transform(new AbstractPartialFunction<Expression, Expression>() {
+            @Override
+            public boolean isDefinedAt(Expression e) {
+                return e instanceof Attribute && replacement.apply((Attribute) e) != null;
+            }
+
+            @Override
+            public <A1 extends Expression, B1> B1 applyOrElse(A1 e, scala.Function1<A1, B1> otherwise) {
+                Expression replaced = e instanceof Attribute ? replacement.apply((Attribute) e) : null;
+                if (replaced == null) {
+                    return otherwise.apply(e);
+                }
+                @SuppressWarnings("unchecked")
+                B1 result = (B1) replaced;
+                return result;
+            }
+        });
     }
 
     /**

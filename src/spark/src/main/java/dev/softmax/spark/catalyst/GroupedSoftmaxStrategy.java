@@ -30,7 +30,6 @@ import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import scala.Option;
 import scala.Tuple4;
 import scala.collection.immutable.Seq;
-import scala.runtime.AbstractPartialFunction;
 
 /**
  * Plans {@link GroupedSoftmax} as {@link GroupedSoftmaxExec}; nothing else. The normalizers'
@@ -152,7 +151,7 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
             }
             Map<ExprId, Attribute> toRows = new HashMap<>();
             for (Attribute column : ScalaCollections.list(input.output())) {
-                Expression definition = mapped(inputColumns.get(column.exprId()), baseToRows);
+                Expression definition = substituted(inputColumns.get(column.exprId()), baseToRows);
                 for (Attribute candidate : ScalaCollections.list(rows.output())) {
                     if (rowsColumns.get(candidate.exprId()).semanticEquals(definition)) {
                         toRows.put(column.exprId(), candidate);
@@ -163,7 +162,7 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
             AttributeSet available = rows.outputSet();
             List<NamedExpression> mappedKeys = new ArrayList<>();
             for (NamedExpression key : keys) {
-                Expression mapped = mapped((Expression) key, toRows);
+                Expression mapped = substituted((Expression) key, toRows);
                 if (!mapped.references().subsetOf(available)) {
                     return false;
                 }
@@ -172,7 +171,7 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
             }
             List<AggregateExpression> mappedFunctions = new ArrayList<>();
             for (AggregateExpression function : functions) {
-                Expression mapped = mapped(function, toRows);
+                Expression mapped = substituted(function, toRows);
                 if (!mapped.references().subsetOf(available)) {
                     return false;
                 }
@@ -207,29 +206,9 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
             return plan;
         }
 
-        /** The expression with each attribute of the mapping replaced. */
-        private static Expression mapped(Expression expression, Map<ExprId, Attribute> mapping) {
-            return substituted(expression, new HashMap<>(mapping));
-        }
-
         /** The expression with each attribute of the mapping replaced by its expression. */
         private static Expression substituted(Expression expression, Map<ExprId, ? extends Expression> mapping) {
-            return expression.transform(new AbstractPartialFunction<Expression, Expression>() {
-                @Override
-                public boolean isDefinedAt(Expression e) {
-                    return e instanceof Attribute && mapping.containsKey(((Attribute) e).exprId());
-                }
-
-                @Override
-                public <A1 extends Expression, B1> B1 applyOrElse(A1 e, scala.Function1<A1, B1> otherwise) {
-                    if (!isDefinedAt(e)) {
-                        return otherwise.apply(e);
-                    }
-                    @SuppressWarnings("unchecked")
-                    B1 replaced = (B1) mapping.get(((Attribute) e).exprId());
-                    return replaced;
-                }
-            });
+            return GroupedSoftmaxExec.substituted(expression, a -> mapping.get(a.exprId()));
         }
     }
 
