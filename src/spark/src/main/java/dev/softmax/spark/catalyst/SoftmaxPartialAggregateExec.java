@@ -170,7 +170,8 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
     @Override
     public RDD<InternalRow> doExecute() {
         if (stopOnFallback && keyCounts == null) {
-            keyCounts = sparkContext().collectionAccumulator("softmax probe: key counts");
+            keyCounts = new CollectionAccumulator<>();
+            sparkContext().register(keyCounts); // unnamed: not in the UI or the event log
         }
         Aggregate aggregate = new Aggregate(this, threshold());
         return child.execute().mapPartitionsWithIndex(aggregate, false, ClassTag$.MODULE$.apply(InternalRow.class));
