@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark.catalyst;
 
+import dev.softmax.core.LogSumExpAccumulator;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -486,6 +487,28 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 }
             };
         }
+
+        /** Each of {@code rows} joined with the normalizer of its group (by index, in the rows' order). */
+        scala.collection.Iterator<InternalRow> map(List<InternalRow> normalizers, int[] groups,
+                scala.collection.Iterator<InternalRow> rows) {
+            UnsafeProjection output = UnsafeProjection.create(projection, input);
+            output.initialize(TaskContext.get().partitionId());
+            JoinedRow joined = new JoinedRow();
+            return new scala.collection.AbstractIterator<InternalRow>() {
+                private int i;
+
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public InternalRow next() {
+                    InternalRow row = rows.next();
+                    return output.apply(joined.apply(row, normalizers.get(groups[i++])));
+                }
+            };
+        }
     }
 
     // ---- many groups: folded next to the rows -------------------------------------------------------
@@ -579,7 +602,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         FoldAndMap fold = new FoldAndMap(outputOf(left), foldGrouping, ScalaCollections.seq(complete),
                 ScalaCollections.seq(aggregateAttributes), ScalaCollections.seq(ScalaCollections.list(
                         aggregate.resultExpressions())), projectLists, projectInputs,
-                bind(nullSafe(rightKeys), outputOf(right)),
+                bind(nullSafe(rightKeys), outputOf(right)), bind(rightKeys, outputOf(right)),
                 new MapRows(null, nullSafe(leftKeys), outputOf(left), ScalaCollections.seq(projection),
                         ScalaCollections.seq(input), outputOf(right).size()),
                 Math.max(1, Integer.parseInt(conf().getConfString(FOLD_GROUPS_CONF, String.valueOf(FOLD_GROUPS)))),
@@ -643,6 +666,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         private final List<Seq<NamedExpression>> projectLists;
         private final List<Seq<Attribute>> projectInputs;
         private final Seq<Expression> buildKeys;
+        /** The group keys of a normalizer row (of {@code right}'s output), as the grouping gives them. */
+        private final Seq<Expression> normalizerKeys;
         private final MapRows map;
         private final int threshold;
         private final RowBuffers buffers;
@@ -656,7 +681,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         FoldAndMap(Seq<Attribute> rowsSchema, Seq<NamedExpression> grouping, Seq<AggregateExpression> aggregates,
                 Seq<Attribute> aggregateAttributes, Seq<NamedExpression> results,
                 List<Seq<NamedExpression>> projectLists, List<Seq<Attribute>> projectInputs, Seq<Expression> buildKeys,
-                MapRows map, int threshold, RowBuffers buffers, Expression heavyRows,
+                Seq<Expression> normalizerKeys, MapRows map, int threshold, RowBuffers buffers, Expression heavyRows,
                 List<InternalRow> heavyNormalizers, SQLMetric numOutputRows, SQLMetric spillSize,
                 SQLMetric numTasksFallBacked) {
             this.rowsSchema = rowsSchema;
@@ -667,6 +692,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             this.projectLists = new ArrayList<>(projectLists);
             this.projectInputs = new ArrayList<>(projectInputs);
             this.buildKeys = buildKeys;
+            this.normalizerKeys = normalizerKeys;
             this.map = map;
             this.threshold = threshold;
             this.buffers = buffers;
@@ -678,9 +704,12 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
 
         /**
-         * Folds the rows as they are read (and kept) with Spark's object aggregation iterator in
-         * complete mode (a hash map of states; past {@code threshold} groups it sorts and spills),
-         * then maps the kept rows against the partition's normalizers.
+         * Keeps every row (Spark's row buffer), folds the normalizers of the partition's groups as
+         * the rows are read, then maps the kept rows against them. The project's aggregates (the
+         * grouped softmax's) are folded by {@link IndexedFold}, which remembers each row's group;
+         * others, or more than {@code threshold} groups in the task, by Spark's object aggregation
+         * iterator in complete mode (which sorts and spills past the threshold), whose normalizers
+         * the rows then look up by key.
          */
         @Override
         public scala.collection.Iterator<InternalRow> apply(scala.collection.Iterator<InternalRow> rows) {
@@ -700,15 +729,27 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             if (heavy != null) {
                 heavy.initialize(context.partitionId());
             }
-            // Every row is kept; the rows of heavy keys are not folded (their normalizers come apart).
-            scala.collection.Iterator<InternalRow> keeping = new scala.collection.AbstractIterator<InternalRow>() {
+            List<SoftmaxAggregate> functions = functions();
+            if (functions != null) {
+                IndexedFold fold = new IndexedFold(functions, heavy);
+                if (fold.read(rows, kept)) {
+                    return map.map(fold.normalizers(), fold.groups(), kept(kept));
+                }
+                // more groups than the threshold: every row is kept by now; fold them again below
+            }
+            scala.collection.Iterator<InternalRow> input = functions != null ? kept(kept) : rows;
+            boolean keep = functions == null;
+            // The rows of heavy keys are not folded (their normalizers come apart).
+            scala.collection.Iterator<InternalRow> folding = new scala.collection.AbstractIterator<InternalRow>() {
                 private InternalRow next;
 
                 @Override
                 public boolean hasNext() {
-                    while (next == null && rows.hasNext()) {
-                        InternalRow row = rows.next();
-                        kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                    while (next == null && input.hasNext()) {
+                        InternalRow row = input.next();
+                        if (keep) {
+                            kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                        }
                         if (heavy == null || !heavy.eval(row)) {
                             next = row;
                         }
@@ -728,20 +769,156 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             };
             scala.collection.Iterator<?> folded = new ObjectAggregationIterator(context.partitionId(), rowsSchema,
                     grouping, aggregates, aggregateAttributes, 0, results, PartialAggregateShim.mutableProjections(),
-                    rowsSchema, keeping, threshold, numOutputRows, spillSize, numTasksFallBacked);
+                    rowsSchema, folding, threshold, numOutputRows, spillSize, numTasksFallBacked);
             List<UnsafeProjection> projections = projections();
             List<InternalRow> normalizers = new ArrayList<>();
             while (folded.hasNext()) {
-                InternalRow row = (InternalRow) folded.next();
-                for (UnsafeProjection projection : projections) {
-                    row = projection.apply(row);
-                }
-                normalizers.add(row.copy());
+                normalizers.add(project((InternalRow) folded.next(), projections));
             }
             normalizers.addAll(heavyNormalizers);
             HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(normalizers), buildKeys,
                     Math.max(1, normalizers.size()), null, false, false, false);
             return map.map(relation, kept(kept));
+        }
+
+        /** The aggregate functions bound to the rows, when all are the project's; else null. */
+        private List<SoftmaxAggregate> functions() {
+            List<Expression> unbound = new ArrayList<>();
+            for (AggregateExpression aggregate : ScalaCollections.list(aggregates)) {
+                if (!(aggregate.aggregateFunction() instanceof SoftmaxAggregate) || aggregate.filter().isDefined()) {
+                    return null;
+                }
+                unbound.add(aggregate.aggregateFunction());
+            }
+            List<SoftmaxAggregate> functions = new ArrayList<>();
+            for (Expression function : ScalaCollections.list(bind(ScalaCollections.seq(unbound), rowsSchema))) {
+                functions.add((SoftmaxAggregate) function);
+            }
+            return functions;
+        }
+
+        /** A row of the final aggregate's output through the projections above it, copied. */
+        private static InternalRow project(InternalRow row, List<UnsafeProjection> projections) {
+            InternalRow projected = row;
+            for (UnsafeProjection projection : projections) {
+                projected = projection.apply(projected);
+            }
+            return projected.copy();
+        }
+
+        /**
+         * The fold of one task's groups with the project's aggregates called directly: a hash map
+         * from each group's key to its index, the states by index, and each kept row's group
+         * index, so that mapping a row needs no second lookup. The heavy keys' normalizers come
+         * first, indexed by their keys, and their rows are not folded.
+         */
+        private final class IndexedFold {
+            private final List<SoftmaxAggregate> functions;
+            private final BasePredicate heavy;
+            private final UnsafeProjection key;
+            private final Map<UnsafeRow, Integer> index = new HashMap<>();
+            private final List<UnsafeRow> keys = new ArrayList<>();
+            private final List<LogSumExpAccumulator[]> states = new ArrayList<>();
+            private final int heavyGroups;
+            private int[] groups = new int[1024];
+            private int rows;
+
+            IndexedFold(List<SoftmaxAggregate> functions, BasePredicate heavy) {
+                this.functions = functions;
+                this.heavy = heavy;
+                this.key = UnsafeProjection.create(ScalaCollections.seq(namedAsExpressions(grouping)), rowsSchema);
+                UnsafeProjection normalizerKey = UnsafeProjection.create(normalizerKeys);
+                for (InternalRow normalizer : heavyNormalizers) {
+                    index.put(normalizerKey.apply(normalizer).copy(), keys.size());
+                    keys.add(null);
+                    states.add(null);
+                }
+                this.heavyGroups = heavyNormalizers.size();
+            }
+
+            /**
+             * Keeps and folds every row; false (every row still kept) when the task holds more
+             * than {@code threshold} groups, for the general path to fold them again.
+             */
+            boolean read(scala.collection.Iterator<InternalRow> input, ExternalAppendOnlyUnsafeRowArray kept) {
+                boolean folding = true;
+                while (input.hasNext()) {
+                    InternalRow row = input.next();
+                    kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                    if (!folding) {
+                        continue;
+                    }
+                    UnsafeRow k = key.apply(row);
+                    Integer group = index.get(k);
+                    boolean heavyRow = heavy != null && heavy.eval(row);
+                    if (group == null) {
+                        if (heavyRow) {
+                            throw new IllegalStateException("GroupedSoftmax: a heavy key without its normalizer");
+                        }
+                        if (keys.size() - heavyGroups >= threshold) {
+                            folding = false; // the general path sorts and spills past the threshold
+                            continue;
+                        }
+                        group = keys.size();
+                        index.put(k.copy(), group);
+                        keys.add(k.copy());
+                        LogSumExpAccumulator[] state = new LogSumExpAccumulator[functions.size()];
+                        for (int f = 0; f < state.length; f++) {
+                            state[f] = functions.get(f).createAggregationBuffer();
+                        }
+                        states.add(state);
+                    }
+                    if (!heavyRow) {
+                        LogSumExpAccumulator[] state = states.get(group);
+                        for (int f = 0; f < state.length; f++) {
+                            state[f] = functions.get(f).update(state[f], row);
+                        }
+                    }
+                    if (rows == groups.length) {
+                        groups = java.util.Arrays.copyOf(groups, Math.max(1024, groups.length * 2));
+                    }
+                    groups[rows++] = group;
+                }
+                if (!folding) {
+                    index.clear();
+                    states.clear();
+                }
+                return folding;
+            }
+
+            /** Each row's group index, in the order the rows were kept. */
+            int[] groups() {
+                return groups;
+            }
+
+            /**
+             * The normalizer rows by group index: the heavy keys', then each folded group's final
+             * aggregate output (its key, then each function's result) through the projections.
+             */
+            List<InternalRow> normalizers() {
+                List<Attribute> groupingAttributes = new ArrayList<>();
+                for (NamedExpression e : ScalaCollections.list(grouping)) {
+                    groupingAttributes.add(e.toAttribute());
+                }
+                List<Attribute> resultInput = new ArrayList<>(groupingAttributes);
+                resultInput.addAll(ScalaCollections.list(aggregateAttributes));
+                UnsafeProjection result = UnsafeProjection.create(ScalaCollections.seq(namedAsExpressions(results)),
+                        ScalaCollections.seq(resultInput));
+                List<UnsafeProjection> projections = projections();
+                List<InternalRow> normalizers = new ArrayList<>(heavyNormalizers);
+                JoinedRow joined = new JoinedRow();
+                GenericInternalRow values = new GenericInternalRow(functions.size());
+                for (int g = heavyGroups; g < keys.size(); g++) {
+                    LogSumExpAccumulator[] state = states.get(g);
+                    for (int f = 0; f < state.length; f++) {
+                        values.update(f, functions.get(f).eval(state[f]));
+                    }
+                    normalizers.add(project(result.apply(joined.apply(keys.get(g), values)), projections));
+                    states.set(g, null);
+                }
+                numOutputRows.add(keys.size() - heavyGroups);
+                return normalizers;
+            }
         }
 
         /** The projections above the final aggregate, in order. */
