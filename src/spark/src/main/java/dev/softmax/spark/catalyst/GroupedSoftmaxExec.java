@@ -860,8 +860,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                             continue;
                         }
                         group = keys.size();
-                        index.put(k.copy(), group);
-                        keys.add(k.copy());
+                        UnsafeRow copy = k.copy();
+                        index.put(copy, group);
+                        keys.add(copy);
                         LogSumExpAccumulator[] state = new LogSumExpAccumulator[functions.size()];
                         for (int f = 0; f < state.length; f++) {
                             state[f] = functions.get(f).createAggregationBuffer();
