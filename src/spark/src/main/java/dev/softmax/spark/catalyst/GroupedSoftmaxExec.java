@@ -468,35 +468,28 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         scala.collection.Iterator<InternalRow> map(HashedRelation normalizers,
                 scala.collection.Iterator<InternalRow> rows) {
             UnsafeProjection key = UnsafeProjection.create(keys, rowsSchema);
-            UnsafeProjection output = UnsafeProjection.create(projection, input);
-            TaskContext context = TaskContext.get();
-            output.initialize(context == null ? 0 : context.partitionId());
-            JoinedRow joined = new JoinedRow();
             InternalRow missing = new GenericInternalRow(normalizerFields);
-            return new scala.collection.AbstractIterator<InternalRow>() {
-                @Override
-                public boolean hasNext() {
-                    return rows.hasNext();
-                }
-
-                @Override
-                public InternalRow next() {
-                    InternalRow row = rows.next();
-                    InternalRow normalizer = normalizers.getValue(key.apply(row));
-                    return output.apply(joined.apply(row, normalizer == null ? missing : normalizer));
-                }
-            };
+            return joined(rows, row -> {
+                InternalRow normalizer = normalizers.getValue(key.apply(row));
+                return normalizer == null ? missing : normalizer;
+            });
         }
 
         /** Each of {@code rows} joined with the normalizer of its group (by index, in the rows' order). */
         scala.collection.Iterator<InternalRow> map(List<InternalRow> normalizers, int[] groups,
                 scala.collection.Iterator<InternalRow> rows) {
+            int[] next = {0};
+            return joined(rows, row -> normalizers.get(groups[next[0]++]));
+        }
+
+        /** Each of {@code rows} joined with the normalizer {@code normalizerOf} gives, projected to the output. */
+        private scala.collection.Iterator<InternalRow> joined(scala.collection.Iterator<InternalRow> rows,
+                Function<InternalRow, InternalRow> normalizerOf) {
             UnsafeProjection output = UnsafeProjection.create(projection, input);
-            output.initialize(TaskContext.get().partitionId());
+            TaskContext context = TaskContext.get();
+            output.initialize(context == null ? 0 : context.partitionId());
             JoinedRow joined = new JoinedRow();
             return new scala.collection.AbstractIterator<InternalRow>() {
-                private int i;
-
                 @Override
                 public boolean hasNext() {
                     return rows.hasNext();
@@ -505,7 +498,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 @Override
                 public InternalRow next() {
                     InternalRow row = rows.next();
-                    return output.apply(joined.apply(row, normalizers.get(groups[i++])));
+                    return output.apply(joined.apply(row, normalizerOf.apply(row)));
                 }
             };
         }
