@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.apache.spark.SparkContext;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -577,8 +576,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         List<InternalRow> heavyNormalizers = List.of();
         Seq<Expression> partitionKeys = nullSafe(leftKeys);
         if (!heavy.isEmpty()) {
-            heavyRows = HeavyKeys.membership(namedAsExpressions(foldGrouping).stream()
-                    .map(e -> e instanceof Alias ? ((Alias) e).child() : e).collect(Collectors.toList()), heavy);
+            heavyRows = HeavyKeys.membership(valuesOf(foldGrouping), heavy);
             heavyNormalizers = heavyNormalizers(probe, heavy);
             partitionKeys = ScalaCollections.seq(List.of(new If(heavyRows,
                     new Murmur3Hash(ScalaCollections.seq(new ArrayList<Expression>(ScalaCollections.list(
@@ -616,7 +614,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
      * by a partial step over the rows of those keys only (every row read), collected.
      */
     private List<InternalRow> heavyNormalizers(SoftmaxPartialAggregateExec probe, List<UnsafeRow> heavy) {
-        Expression condition = HeavyKeys.membership(probe.groupingValues(), heavy);
+        Expression condition = HeavyKeys.membership(valuesOf(probe.groupingExpressions()), heavy);
         SparkPlan plan = withoutProbe(right, probe, condition);
         List<InternalRow> rows = new ArrayList<>();
         for (InternalRow row : plan.executeCollect()) {
@@ -843,9 +841,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                     }
                     UnsafeRow k = key.apply(row);
                     Integer group = index.get(k);
-                    boolean heavyRow = heavy != null && heavy.eval(row);
                     if (group == null) {
-                        if (heavyRow) {
+                        // the heavy keys are indexed from the start: a new key must not be one
+                        if (heavy != null && heavy.eval(row)) {
                             throw new IllegalStateException("GroupedSoftmax: a heavy key without its normalizer");
                         }
                         if (keys.size() - heavyGroups >= threshold) {
@@ -862,7 +860,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                         }
                         states.add(state);
                     }
-                    if (!heavyRow) {
+                    if (group >= heavyGroups) { // a heavy key's rows are not folded here
                         LogSumExpAccumulator[] state = states.get(group);
                         for (int f = 0; f < state.length; f++) {
                             state[f] = functions.get(f).update(state[f], row);
@@ -929,6 +927,15 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         private static scala.collection.Iterator<InternalRow> kept(ExternalAppendOnlyUnsafeRowArray kept) {
             return (scala.collection.Iterator<InternalRow>) (scala.collection.Iterator<?>) kept.generateIterator();
         }
+    }
+
+    /** Named expressions as the values they evaluate: an alias's child, or the expression itself. */
+    static List<Expression> valuesOf(Seq<NamedExpression> named) {
+        List<Expression> values = new ArrayList<>();
+        for (Expression e : namedAsExpressions(named)) {
+            values.add(e instanceof Alias ? ((Alias) e).child() : e);
+        }
+        return values;
     }
 
     /** Named expressions as expressions (a Scala trait over Expression: Java does not see the subtype). */

@@ -11,9 +11,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
-import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
@@ -112,13 +110,9 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
                 initialInputBufferOffset, resultExpressions, newChild, fallbackThreshold, false);
     }
 
-    /** The grouping expressions, each as the expression it evaluates (over the child's output). */
-    List<Expression> groupingValues() {
-        List<Expression> values = new java.util.ArrayList<>();
-        for (NamedExpression e : ScalaCollections.list(groupingExpressions)) {
-            values.add(e instanceof Alias ? ((Alias) e).child() : (Expression) e);
-        }
-        return values;
+    /** The grouping expressions (over the child's output). */
+    Seq<NamedExpression> groupingExpressions() {
+        return groupingExpressions;
     }
 
     private static <T> Seq<T> seq(scala.collection.Seq<T> seq) {
