@@ -211,7 +211,7 @@ class GroupedSoftmaxPlanTest {
         assertThat(probe.metrics().apply("numOutputRows").value()).as("states of the probe, stopped where it sorts")
                 .isLessThanOrEqualTo(PROBE_STATES);
         // the cases' larger groups (each more than 1/16 of a task's first rows) are heavy keys, folded apart
-        java.util.regex.Matcher heavy = java.util.regex.Pattern.compile("; (\\d+) heavy keys? spread")
+        java.util.regex.Matcher heavy = java.util.regex.Pattern.compile("; (\\d+) heavy keys? mapped")
                 .matcher(exec.decision());
         long inTasks = exec.metrics().apply("numOutputRows").value();
         assertThat(inTasks + (heavy.find() ? Long.parseLong(heavy.group(1)) : 0)).as("normalizers folded, and apart")
@@ -252,25 +252,27 @@ class GroupedSoftmaxPlanTest {
 
     /**
      * A key with 80% of the rows, among more groups per task than the probe keeps: the probe
-     * finds it, its rows are spread over every partition of the fold instead of one, and its
-     * normalizer comes from the aggregate, apart; the other groups are folded next to the
-     * rows. The bits are those of the join planned before running, with one key (a string)
-     * and with two (the hot key split in two heavy keys).
+     * finds it, its rows are mapped where they are read (never exchanged) against its
+     * normalizer computed apart, by the aggregate; the other groups are folded next to the
+     * rows (NULL keys among them). The bits are those of the join planned before running, with
+     * one key (a string) and with two (the hot key split in two heavy keys).
      */
     @ParameterizedTest(name = "adaptive {0}")
     @ValueSource(booleans = {false, true})
-    void aSkewedKeyIsSpreadOverEveryTaskOfTheFold(boolean adaptive) {
+    void aSkewedKeyIsMappedWhereItIsRead(boolean adaptive) {
         spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
         Dataset<Row> df = spark.range(0, 120_000, 1, 2).selectExpr("id", // 12,000 light keys of 2 rows
-                "IF(id % 10 < 8, 'hot', concat('k', id DIV 10)) AS g", "id % 2 AS day", "sin(id) * 30 AS x");
+                "IF(id % 10 < 8, 'hot', IF(id % 97 = 1, NULL, concat('k', id DIV 10))) AS g", "id % 2 AS day",
+                "sin(id) * 30 AS x");
         for (SoftmaxOptions options : List.of(SoftmaxOptions.defaults().groupBy("g"),
                 SoftmaxOptions.defaults().groupBy("g", "day").temperature(0.5))) {
             int heavy = options.toString().contains("day") ? 2 : 1;
             Dataset<Row> result = SoftmaxFunctions.softmax(df, "x", options);
             Map<Long, List<Long>> bits = bits(result);
+            assertThat(bits).as("every row, the heavy key's and the NULL key's").hasSize(120_000);
             GroupedSoftmaxExec exec = exec(result);
             assertThat(exec.decision()).as(options.toString()).startsWith("folded next to the rows")
-                    .endsWith(heavy + (heavy == 1 ? " heavy key" : " heavy keys") + " spread over every partition");
+                    .endsWith(heavy + (heavy == 1 ? " heavy key" : " heavy keys") + " mapped where read");
             long groups = (heavy == 2 ? df.select("g", "day") : df.select("g")).distinct().count();
             assertThat(exec.metrics().apply("numOutputRows").value()).as("normalizers folded next to the rows")
                     .isEqualTo(groups - heavy);

@@ -26,19 +26,16 @@ import org.apache.spark.sql.catalyst.expressions.Alias;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet;
 import org.apache.spark.sql.catalyst.expressions.AttributeSet$;
-import org.apache.spark.sql.catalyst.expressions.BasePredicate;
 import org.apache.spark.sql.catalyst.expressions.BoundReference;
 import org.apache.spark.sql.catalyst.expressions.Coalesce;
 import org.apache.spark.sql.catalyst.expressions.ExprId;
 import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
-import org.apache.spark.sql.catalyst.expressions.If;
 import org.apache.spark.sql.catalyst.expressions.IsNull;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.sql.catalyst.expressions.Literal$;
-import org.apache.spark.sql.catalyst.expressions.Murmur3Hash;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
-import org.apache.spark.sql.catalyst.expressions.Predicate$;
+import org.apache.spark.sql.catalyst.expressions.Not;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
@@ -100,7 +97,9 @@ import scala.runtime.BoxedUnit;
  * past {@link #FOLD_GROUPS} groups), keeping the rows in Spark's managed memory as a
  * window does ({@code ExternalAppendOnlyUnsafeRowArray}, spilling under memory pressure, with
  * the thresholds of {@code spark.sql.windowExec.buffer.*}), then maps them. No row is sorted,
- * and no partial state is shuffled. In exact mode the normalizers' bits are those of the
+ * and no partial state is shuffled. The rows of a key that the probe found to hold a large
+ * share of them ({@link HeavyKeys}) stay out of the exchange: they are mapped where they are
+ * read, against normalizers computed apart. In exact mode the normalizers' bits are those of the
  * aggregate (exact merges in any order).
  *
  * <p>{@code explain()} shows the way taken once the plan has run ("broadcast, 1000 groups,
@@ -358,18 +357,33 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 throw new UncheckedIOException(e);
             }
         }
+        return mapInPlace(left, rows);
+    }
+
+    /** The rows of {@code plan} (of {@code left}'s output) mapped in place against {@code normalizers}, broadcast. */
+    private RDD<InternalRow> mapInPlace(SparkPlan plan, List<InternalRow> normalizers) {
         Seq<Expression> buildKeys = bind(nullSafe(rightKeys), outputOf(right));
-        HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(rows), buildKeys,
-                Math.max(1, rows.size()), null, false, false, false);
+        HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(normalizers), buildKeys,
+                Math.max(1, normalizers.size()), null, false, false, false);
         Broadcast<HashedRelation> broadcast = sparkContext().broadcast(relation,
                 ClassTag$.MODULE$.apply(HashedRelation.class));
+        return plan.execute().mapPartitionsInternal(new MapRows(broadcast, nullSafe(leftKeys), outputOf(left),
+                outputProjection(), outputInput(), outputOf(right).size()), false,
+                ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    /** The output of a mapped row: {@code left}'s columns, then {@link #outputs}. */
+    private Seq<Expression> outputProjection() {
         List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(outputOf(left)));
         projection.addAll(ScalaCollections.list(outputs));
+        return ScalaCollections.seq(projection);
+    }
+
+    /** What {@link #outputProjection()} reads: a row of {@code left} joined with its normalizer row. */
+    private Seq<Attribute> outputInput() {
         List<Attribute> input = new ArrayList<>(ScalaCollections.list(outputOf(left)));
         input.addAll(ScalaCollections.list(outputOf(right)));
-        return left.execute().mapPartitionsInternal(new MapRows(broadcast, nullSafe(leftKeys), outputOf(left),
-                ScalaCollections.seq(projection), ScalaCollections.seq(input), fields), false,
-                ClassTag$.MODULE$.apply(InternalRow.class));
+        return ScalaCollections.seq(input);
     }
 
     /**
@@ -569,45 +583,35 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         int cores = Math.max(1, sparkContext().defaultParallelism());
         int partitions = Math.max(conf().numShufflePartitions(), cores * PARTITIONS_PER_CORE);
         // A key with a large share of the rows would make one task of its partition: its rows
-        // are spread over every partition (by a hash of the whole row) and its normalizer is
-        // computed apart, by the aggregate (partial states merged), then mapped with the others.
+        // are not exchanged but mapped where they are read, against its normalizer computed
+        // apart (the aggregate over its rows, partial states merged), as the broadcast way does.
         List<UnsafeRow> heavy = HeavyKeys.of(probe.keyCounts(), partitions);
-        Expression heavyRows = null;
-        List<InternalRow> heavyNormalizers = List.of();
-        Seq<Expression> partitionKeys = nullSafe(leftKeys);
+        SparkPlan light = left;
+        RDD<InternalRow> heavyRows = null;
         if (!heavy.isEmpty()) {
-            heavyRows = HeavyKeys.membership(valuesOf(foldGrouping), heavy);
-            heavyNormalizers = heavyNormalizers(probe, heavy);
-            partitionKeys = ScalaCollections.seq(List.of(new If(heavyRows,
-                    new Murmur3Hash(ScalaCollections.seq(new ArrayList<Expression>(ScalaCollections.list(
-                            outputOf(left)))), HASH_SEED),
-                    new Murmur3Hash(nullSafe(leftKeys), HASH_SEED))));
+            Expression isHeavy = new Coalesce(ScalaCollections.seq(List.of(
+                    HeavyKeys.membership(valuesOf(foldGrouping), heavy), Literal$.MODULE$.apply(false))));
+            heavyRows = mapInPlace(new FilterExec(isHeavy, left), heavyNormalizers(probe, heavy));
+            light = new FilterExec(new Not(isHeavy), left);
         }
-        SparkPlan exchange = new ShuffleExchangeExec(new HashPartitioning(partitionKeys, partitions), left,
+        SparkPlan exchange = new ShuffleExchangeExec(new HashPartitioning(nullSafe(leftKeys), partitions), light,
                 REPARTITION_BY_NUM$.MODULE$, Option.empty());
-        RDD<InternalRow> rows = exchange.execute();
-        List<Expression> projection = new ArrayList<>(ScalaCollections.<Attribute>list(outputOf(left)));
-        projection.addAll(ScalaCollections.list(outputs));
-        List<Attribute> input = new ArrayList<>(ScalaCollections.list(outputOf(left)));
-        input.addAll(ScalaCollections.list(outputOf(right)));
         FoldAndMap fold = new FoldAndMap(outputOf(left), foldGrouping, ScalaCollections.seq(complete),
                 ScalaCollections.seq(aggregateAttributes), ScalaCollections.seq(ScalaCollections.list(
                         aggregate.resultExpressions())), projectLists, projectInputs,
-                bind(nullSafe(rightKeys), outputOf(right)), bind(rightKeys, outputOf(right)),
-                new MapRows(null, nullSafe(leftKeys), outputOf(left), ScalaCollections.seq(projection),
-                        ScalaCollections.seq(input), outputOf(right).size()),
+                bind(nullSafe(rightKeys), outputOf(right)), new MapRows(null, nullSafe(leftKeys), outputOf(left),
+                        outputProjection(), outputInput(), outputOf(right).size()),
                 Math.max(1, Integer.parseInt(conf().getConfString(FOLD_GROUPS_CONF, String.valueOf(FOLD_GROUPS)))),
-                RowBuffers.of(conf()), heavyRows, heavyNormalizers,
-                longMetric("numOutputRows"), longMetric("spillSize"), longMetric("numTasksFallBacked"));
+                RowBuffers.of(conf()), longMetric("numOutputRows"), longMetric("spillSize"),
+                longMetric("numTasksFallBacked"));
         decision = "folded next to the rows: a task held more than " + probe.threshold() + " groups; rows"
                 + " hash-partitioned into " + partitions + " partitions, never sorted"
                 + (heavy.isEmpty() ? "" : "; " + heavy.size() + " heavy key" + (heavy.size() == 1 ? "" : "s")
-                + " spread over every partition");
-        return rows.mapPartitionsInternal(fold, false, ClassTag$.MODULE$.apply(InternalRow.class));
+                + " mapped where read");
+        RDD<InternalRow> folded = exchange.execute().mapPartitionsInternal(fold, false,
+                ClassTag$.MODULE$.apply(InternalRow.class));
+        return heavyRows == null ? folded : heavyRows.union(folded);
     }
-
-    /** The seed of Spark's hash partitioning (and of its hash function). */
-    private static final int HASH_SEED = 42;
 
     /**
      * The normalizers of the heavy keys: the plan of {@code right} again, its probe replaced
@@ -657,14 +661,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         private final List<Seq<NamedExpression>> projectLists;
         private final List<Seq<Attribute>> projectInputs;
         private final Seq<Expression> buildKeys;
-        /** The group keys of a normalizer row (of {@code right}'s output), as the grouping gives them. */
-        private final Seq<Expression> normalizerKeys;
         private final MapRows map;
         private final int threshold;
         private final RowBuffers buffers;
-        /** True for a row of a heavy key (folded apart), or null. */
-        private final Expression heavyRows;
-        private final List<InternalRow> heavyNormalizers;
         private final SQLMetric numOutputRows;
         private final SQLMetric spillSize;
         private final SQLMetric numTasksFallBacked;
@@ -672,9 +671,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         FoldAndMap(Seq<Attribute> rowsSchema, Seq<NamedExpression> grouping, Seq<AggregateExpression> aggregates,
                 Seq<Attribute> aggregateAttributes, Seq<NamedExpression> results,
                 List<Seq<NamedExpression>> projectLists, List<Seq<Attribute>> projectInputs, Seq<Expression> buildKeys,
-                Seq<Expression> normalizerKeys, MapRows map, int threshold, RowBuffers buffers, Expression heavyRows,
-                List<InternalRow> heavyNormalizers, SQLMetric numOutputRows, SQLMetric spillSize,
-                SQLMetric numTasksFallBacked) {
+                MapRows map, int threshold, RowBuffers buffers,
+                SQLMetric numOutputRows, SQLMetric spillSize, SQLMetric numTasksFallBacked) {
             this.rowsSchema = rowsSchema;
             this.grouping = grouping;
             this.aggregates = aggregates;
@@ -683,12 +681,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             this.projectLists = new ArrayList<>(projectLists);
             this.projectInputs = new ArrayList<>(projectInputs);
             this.buildKeys = buildKeys;
-            this.normalizerKeys = normalizerKeys;
             this.map = map;
             this.threshold = threshold;
             this.buffers = buffers;
-            this.heavyRows = heavyRows;
-            this.heavyNormalizers = new ArrayList<>(heavyNormalizers);
             this.numOutputRows = numOutputRows;
             this.spillSize = spillSize;
             this.numTasksFallBacked = numTasksFallBacked;
@@ -716,57 +711,30 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                     kept.clear();
                 }
             });
-            BasePredicate heavy = heavyRows == null ? null : Predicate$.MODULE$.create(heavyRows, rowsSchema);
-            if (heavy != null) {
-                heavy.initialize(context.partitionId());
-            }
             List<SoftmaxAggregate> functions = functions();
             if (functions != null) {
-                IndexedFold fold = new IndexedFold(functions, heavy);
+                IndexedFold fold = new IndexedFold(functions);
                 if (fold.read(rows, kept)) {
                     return map.map(fold.normalizers(), fold.groups(), kept(kept));
                 }
                 // more groups than the threshold: every row is kept by now; fold them again below
             }
-            scala.collection.Iterator<InternalRow> input = functions != null ? kept(kept) : rows;
-            boolean keep = functions == null;
-            // The rows of heavy keys are not folded (their normalizers come apart).
-            scala.collection.Iterator<InternalRow> folding = new scala.collection.AbstractIterator<InternalRow>() {
-                private InternalRow next;
-
-                @Override
-                public boolean hasNext() {
-                    while (next == null && input.hasNext()) {
-                        InternalRow row = input.next();
-                        if (keep) {
+            scala.collection.Iterator<InternalRow> input = functions != null ? kept(kept) : rows.map(
+                    new AbstractFunction1<InternalRow, InternalRow>() {
+                        @Override
+                        public InternalRow apply(InternalRow row) {
                             kept.add((UnsafeRow) row); // a copy: the exchange's reader reuses its row
+                            return row;
                         }
-                        if (heavy == null || !heavy.eval(row)) {
-                            next = row;
-                        }
-                    }
-                    return next != null;
-                }
-
-                @Override
-                public InternalRow next() {
-                    if (!hasNext()) {
-                        throw new java.util.NoSuchElementException();
-                    }
-                    InternalRow row = next;
-                    next = null;
-                    return row;
-                }
-            };
+                    });
             scala.collection.Iterator<?> folded = new ObjectAggregationIterator(context.partitionId(), rowsSchema,
                     grouping, aggregates, aggregateAttributes, 0, results, PartialAggregateShim.mutableProjections(),
-                    rowsSchema, folding, threshold, numOutputRows, spillSize, numTasksFallBacked);
+                    rowsSchema, input, threshold, numOutputRows, spillSize, numTasksFallBacked);
             List<UnsafeProjection> projections = projections();
             List<InternalRow> normalizers = new ArrayList<>();
             while (folded.hasNext()) {
                 normalizers.add(project((InternalRow) folded.next(), projections));
             }
-            normalizers.addAll(heavyNormalizers);
             HashedRelation relation = HashedRelation$.MODULE$.apply(ScalaCollections.iterator(normalizers), buildKeys,
                     Math.max(1, normalizers.size()), null, false, false, false);
             return map.map(relation, kept(kept));
@@ -800,31 +768,20 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         /**
          * The fold of one task's groups with the project's aggregates called directly: a hash map
          * from each group's key to its index, the states by index, and each kept row's group
-         * index, so that mapping a row needs no second lookup. The heavy keys' normalizers come
-         * first, indexed by their keys, and their rows are not folded.
+         * index, so that mapping a row needs no second lookup.
          */
         private final class IndexedFold {
             private final List<SoftmaxAggregate> functions;
-            private final BasePredicate heavy;
             private final UnsafeProjection key;
             private final Map<UnsafeRow, Integer> index = new HashMap<>();
             private final List<UnsafeRow> keys = new ArrayList<>();
             private final List<LogSumExpAccumulator[]> states = new ArrayList<>();
-            private final int heavyGroups;
             private int[] groups = new int[1024];
             private int rows;
 
-            IndexedFold(List<SoftmaxAggregate> functions, BasePredicate heavy) {
+            IndexedFold(List<SoftmaxAggregate> functions) {
                 this.functions = functions;
-                this.heavy = heavy;
                 this.key = UnsafeProjection.create(ScalaCollections.seq(namedAsExpressions(grouping)), rowsSchema);
-                UnsafeProjection normalizerKey = UnsafeProjection.create(normalizerKeys);
-                for (InternalRow normalizer : heavyNormalizers) {
-                    index.put(normalizerKey.apply(normalizer).copy(), keys.size());
-                    keys.add(null);
-                    states.add(null);
-                }
-                this.heavyGroups = heavyNormalizers.size();
             }
 
             /**
@@ -842,11 +799,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                     UnsafeRow k = key.apply(row);
                     Integer group = index.get(k);
                     if (group == null) {
-                        // the heavy keys are indexed from the start: a new key must not be one
-                        if (heavy != null && heavy.eval(row)) {
-                            throw new IllegalStateException("GroupedSoftmax: a heavy key without its normalizer");
-                        }
-                        if (keys.size() - heavyGroups >= threshold) {
+                        if (keys.size() >= threshold) {
                             folding = false; // the general path sorts and spills past the threshold
                             continue;
                         }
@@ -860,11 +813,9 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                         }
                         states.add(state);
                     }
-                    if (group >= heavyGroups) { // a heavy key's rows are not folded here
-                        LogSumExpAccumulator[] state = states.get(group);
-                        for (int f = 0; f < state.length; f++) {
-                            state[f] = functions.get(f).update(state[f], row);
-                        }
+                    LogSumExpAccumulator[] state = states.get(group);
+                    for (int f = 0; f < state.length; f++) {
+                        state[f] = functions.get(f).update(state[f], row);
                     }
                     if (rows == groups.length) {
                         groups = java.util.Arrays.copyOf(groups, Math.max(1024, groups.length * 2));
@@ -884,8 +835,8 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
             }
 
             /**
-             * The normalizer rows by group index: the heavy keys', then each folded group's final
-             * aggregate output (its key, then each function's result) through the projections.
+             * The normalizer rows by group index: each group's final aggregate output (its key,
+             * then each function's result) through the projections.
              */
             List<InternalRow> normalizers() {
                 List<Attribute> groupingAttributes = new ArrayList<>();
@@ -897,10 +848,10 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                 UnsafeProjection result = UnsafeProjection.create(ScalaCollections.seq(namedAsExpressions(results)),
                         ScalaCollections.seq(resultInput));
                 List<UnsafeProjection> projections = projections();
-                List<InternalRow> normalizers = new ArrayList<>(heavyNormalizers);
+                List<InternalRow> normalizers = new ArrayList<>(keys.size());
                 JoinedRow joined = new JoinedRow();
                 GenericInternalRow values = new GenericInternalRow(functions.size());
-                for (int g = heavyGroups; g < keys.size(); g++) {
+                for (int g = 0; g < keys.size(); g++) {
                     LogSumExpAccumulator[] state = states.get(g);
                     for (int f = 0; f < state.length; f++) {
                         values.update(f, functions.get(f).eval(state[f]));
@@ -908,7 +859,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
                     normalizers.add(project(result.apply(joined.apply(keys.get(g), values)), projections));
                     states.set(g, null);
                 }
-                numOutputRows.add(keys.size() - heavyGroups);
+                numOutputRows.add(keys.size());
                 return normalizers;
             }
         }

@@ -25,8 +25,9 @@ import org.apache.spark.util.CollectionAccumulator;
  * each task counts the keys of its first {@link #SAMPLE_ROWS} rows and reports those with at
  * least 1/{@link #REPORT_SHARE} of them. When the normalizers are folded next to the rows,
  * hash-partitioning by key would send all the rows of such a key to one task;
- * {@link GroupedSoftmaxExec} spreads them over every partition instead, and computes their
- * normalizers apart, by the aggregate (partial states merged). Internal.
+ * {@link GroupedSoftmaxExec} leaves their rows out of the exchange instead: it computes their
+ * normalizers apart, by the aggregate (partial states merged), and maps their rows where they
+ * are read. Internal.
  */
 final class HeavyKeys {
     /** Rows of each task that the probe counts. */
@@ -106,7 +107,7 @@ final class HeavyKeys {
     /**
      * Driver side: the keys whose share of all the counted rows is above half a partition's
      * ({@code 1 / (2 partitions)}), so that none of them makes its task more than about 1.5
-     * times the mean. Keys with a NULL component are left out (they stay in one task).
+     * times the mean. Keys with a NULL component are left out (they stay in the exchange).
      */
     static List<UnsafeRow> of(List<Count> counts, int partitions) {
         long total = 0;
