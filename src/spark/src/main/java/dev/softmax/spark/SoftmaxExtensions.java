@@ -3,7 +3,7 @@
  */
 package dev.softmax.spark;
 
-import dev.softmax.spark.catalyst.GroupedSoftmaxStrategy;
+import dev.softmax.spark.catalyst.SoftmaxStrategy;
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import dev.softmax.spark.catalyst.StreamingWindowCheck;
 import dev.softmax.spark.catalyst.WindowSoftmaxRule;
@@ -51,7 +51,7 @@ public final class SoftmaxExtensions extends AbstractFunction1<SparkSessionExten
         extensions.injectPlannerStrategy(new AbstractFunction1<SparkSession, SparkStrategy>() {
             @Override
             public SparkStrategy apply(SparkSession session) {
-                return new GroupedSoftmaxStrategy();
+                return new SoftmaxStrategy();
             }
         });
         extensions.injectOptimizerRule(new AbstractFunction1<SparkSession, Rule<LogicalPlan>>() {

@@ -3,7 +3,7 @@
  */
 package dev.softmax.spark;
 
-import dev.softmax.spark.catalyst.GroupedSoftmaxStrategy;
+import dev.softmax.spark.catalyst.SoftmaxStrategy;
 import dev.softmax.spark.catalyst.SoftmaxFunctionRegistry;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
@@ -43,6 +43,6 @@ public final class SparkSoftmax {
         for (SoftmaxFunctionRegistry.Definition definition : SoftmaxFunctionRegistry.definitions()) {
             registry.registerFunction(definition.sessionIdentifier(), definition.info(), definition.sparkBuilder());
         }
-        GroupedSoftmaxStrategy.register(spark);
+        SoftmaxStrategy.register(spark);
     }
 }

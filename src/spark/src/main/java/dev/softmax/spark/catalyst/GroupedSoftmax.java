@@ -29,7 +29,7 @@ import scala.collection.immutable.Seq;
  * the group keys, then the compact normalizer struct), {@code outputs} the prob and log_prob
  * expressions over the columns of both. Its output is the input's columns, then the outputs.
  *
- * <p>{@link GroupedSoftmaxStrategy} plans it as {@link GroupedSoftmaxExec}. Semantically it
+ * <p>{@link SoftmaxStrategy} plans it as {@link GroupedSoftmaxExec}. Semantically it
  * is the left outer join of the rows with their group's normalizer on null-safe equal keys,
  * projected to the outputs: the plan the join would give, without fixing the join first.
  * When {@code right} aggregates the rows of {@code left} themselves (the same plan, up to

@@ -413,7 +413,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
     }
 
     /** The expressions with their attributes replaced by ordinals of {@code input}. */
-    private static Seq<Expression> bind(Seq<Expression> expressions, Seq<Attribute> input) {
+    static Seq<Expression> bind(Seq<Expression> expressions, Seq<Attribute> input) {
         Map<ExprId, Integer> ordinals = new HashMap<>();
         List<Attribute> attributes = ScalaCollections.list(input);
         for (int i = 0; i < attributes.size(); i++) {

@@ -15,6 +15,8 @@ import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.aggregate.ImperativeAggregate;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.vectorized.ColumnVector;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import scala.Function1;
 
 /**
@@ -83,13 +85,7 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
 
     @Override
     public LogSumExpAccumulator update(LogSumExpAccumulator buffer, InternalRow input) {
-        if (!inputKnown) {
-            weightColumn = -1;
-            weightedX = null;
-            weightedW = null;
-            doubleColumn = doubleColumn();
-            inputKnown = true;
-        }
+        knowInput();
         if (weightColumn >= 0) {
             // A weighted aggregate over two DOUBLE columns: read both unboxed, as
             // WeightedAggregator.reduce does with the struct (a NULL x or w skips the row)
@@ -122,6 +118,57 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
         // The internal value of a DOUBLE column is a Double and of a BINARY one a byte[]: the
         // aggregator's input types (a null input is skipped by reduce).
         return aggregator.reduce(buffer, child.eval(input));
+    }
+
+    /**
+     * Folds the rows of a columnar batch (a scan's, not turned into rows), as {@link
+     * #update(LogSumExpAccumulator, InternalRow)} folds each of them: a DOUBLE column (and a
+     * DOUBLE weight column) read straight from its vectors, anything else row by row.
+     */
+    public LogSumExpAccumulator update(LogSumExpAccumulator buffer, ColumnarBatch batch) {
+        knowInput();
+        int rows = batch.numRows();
+        if (doubleColumn < 0) {
+            java.util.Iterator<InternalRow> each = batch.rowIterator();
+            LogSumExpAccumulator folded = buffer;
+            while (each.hasNext()) {
+                folded = update(folded, each.next());
+            }
+            return folded;
+        }
+        ColumnVector values = batch.column(doubleColumn);
+        if (weightColumn >= 0) {
+            ColumnVector weights = batch.column(weightColumn);
+            for (int i = 0; i < rows; i++) {
+                if (!values.isNullAt(i) && !weights.isNullAt(i)) {
+                    double x = values.getDouble(i);
+                    buffer.accept(temperature == 1.0 ? x : x / temperature, weights.getDouble(i));
+                }
+            }
+        } else if (!values.hasNull() && temperature == 1.0) {
+            for (int i = 0; i < rows; i++) {
+                buffer.accept(values.getDouble(i));
+            }
+        } else {
+            for (int i = 0; i < rows; i++) {
+                if (!values.isNullAt(i)) {
+                    double x = values.getDouble(i);
+                    buffer.accept(temperature == 1.0 ? x : x / temperature);
+                }
+            }
+        }
+        return buffer;
+    }
+
+    /** Reads the shape of the (bound) input once: which of the fast paths of update applies. */
+    private void knowInput() {
+        if (!inputKnown) {
+            weightColumn = -1;
+            weightedX = null;
+            weightedW = null;
+            doubleColumn = doubleColumn();
+            inputKnown = true;
+        }
     }
 
     /**

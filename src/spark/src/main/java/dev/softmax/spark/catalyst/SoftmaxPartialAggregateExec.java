@@ -3,6 +3,7 @@
  */
 package dev.softmax.spark.catalyst;
 
+import dev.softmax.core.LogSumExpAccumulator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,17 +13,27 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.aggregate.AggregateExpression;
+import org.apache.spark.sql.execution.ColumnarToRowExec;
+import org.apache.spark.sql.execution.InputAdapter;
 import org.apache.spark.sql.execution.SparkPlan;
+import org.apache.spark.sql.execution.WholeStageCodegenExec;
 import org.apache.spark.sql.execution.aggregate.ObjectAggregationIterator;
 import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.execution.metric.SQLMetrics$;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.vectorized.ColumnarBatch;
 import org.apache.spark.util.CollectionAccumulator;
 import scala.collection.immutable.Seq;
 import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction1;
 import scala.runtime.AbstractFunction2;
 
 /**
@@ -43,6 +54,12 @@ import scala.runtime.AbstractFunction2;
  * ({@link #fellBack()}). {@link GroupedSoftmaxExec} uses that as a cheap probe: a task with
  * that many groups means the normalizers are better computed next to the rows
  * ({@link GroupedSoftmaxExec} then discards this aggregate and folds per partition).
+ *
+ * <p>Without grouping, and with the project's aggregates only ({@code logsumexp(x)}, the global
+ * softmax's normalizer), a task keeps one state per function and folds every row straight into
+ * it, without Spark's iterator; a cached relation's column batches are read from their vectors,
+ * not turned into rows. Its output is the row of serialized states that Spark's partial step
+ * writes, with the same bits.
  */
 public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneChild {
     private static final long serialVersionUID = 1L;
@@ -167,8 +184,108 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             keyCounts = new CollectionAccumulator<>();
             sparkContext().register(keyCounts); // unnamed: not in the UI or the event log
         }
+        if (groupingExpressions.isEmpty() && GlobalFold.applies(aggregateExpressions, output())) {
+            SparkPlan columnar = columnarSource(child);
+            if (columnar != null) {
+                return columnar.executeColumnar().mapPartitionsInternal(new GlobalFold<ColumnarBatch>(this), false,
+                        ClassTag$.MODULE$.apply(InternalRow.class));
+            }
+            return child.execute().mapPartitionsInternal(new GlobalFold<InternalRow>(this), false,
+                    ClassTag$.MODULE$.apply(InternalRow.class));
+        }
         Aggregate aggregate = new Aggregate(this, threshold());
         return child.execute().mapPartitionsWithIndex(aggregate, false, ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    /**
+     * The child if it can give columnar batches (a cached relation's scan), or the columnar plan
+     * under its transition to rows ({@code ColumnarToRowExec}, in its code generation stage),
+     * such as a Parquet file's scan; else null.
+     */
+    private static SparkPlan columnarSource(SparkPlan plan) {
+        if (plan.supportsColumnar()) {
+            return plan;
+        }
+        SparkPlan node = plan instanceof WholeStageCodegenExec ? ((WholeStageCodegenExec) plan).child() : plan;
+        if (node instanceof ColumnarToRowExec) {
+            SparkPlan source = ((ColumnarToRowExec) node).child();
+            if (source instanceof InputAdapter) {
+                source = ((InputAdapter) source).child();
+            }
+            return source.supportsColumnar() ? source : null;
+        }
+        return null;
+    }
+
+    /**
+     * Executor side, without grouping and with the project's aggregates only: one state per
+     * function, each row (or each columnar batch, read from its vectors) folded straight into it,
+     * then one row of the serialized states, as Spark's partial aggregate writes them. An empty
+     * partition gives the empty states, as Spark's does.
+     */
+    private static final class GlobalFold<T> extends AbstractFunction1<scala.collection.Iterator<T>,
+            scala.collection.Iterator<InternalRow>> implements java.io.Serializable {
+        private static final long serialVersionUID = 1L;
+        private final Seq<Attribute> childOutput;
+        private final Seq<AggregateExpression> aggregateExpressions;
+        private final SQLMetric numOutputRows;
+        private final SQLMetric aggTime;
+
+        GlobalFold(SoftmaxPartialAggregateExec exec) {
+            this.childOutput = seq(exec.child.output());
+            this.aggregateExpressions = exec.aggregateExpressions;
+            this.numOutputRows = exec.longMetric("numOutputRows");
+            this.aggTime = exec.longMetric("aggTime");
+        }
+
+        /** Whether the aggregates are all the project's, plain, and the output their serialized states. */
+        static boolean applies(Seq<AggregateExpression> aggregates, Seq<Attribute> output) {
+            List<AggregateExpression> list = ScalaCollections.list(aggregates);
+            List<Attribute> attributes = ScalaCollections.list(output);
+            if (list.isEmpty() || attributes.size() != list.size()) {
+                return false;
+            }
+            for (AggregateExpression aggregate : list) {
+                if (!(aggregate.aggregateFunction() instanceof SoftmaxAggregate) || aggregate.isDistinct()
+                        || aggregate.filter().isDefined()) {
+                    return false;
+                }
+            }
+            return attributes.stream().allMatch(a -> a.dataType() instanceof BinaryType);
+        }
+
+        @Override
+        public scala.collection.Iterator<InternalRow> apply(scala.collection.Iterator<T> input) {
+            long start = System.nanoTime();
+            List<Expression> unbound = new java.util.ArrayList<>();
+            for (AggregateExpression aggregate : ScalaCollections.list(aggregateExpressions)) {
+                unbound.add(aggregate.aggregateFunction());
+            }
+            List<Expression> functions = ScalaCollections.list(GroupedSoftmaxExec.bind(ScalaCollections.seq(unbound),
+                    childOutput));
+            LogSumExpAccumulator[] states = new LogSumExpAccumulator[functions.size()];
+            for (int f = 0; f < states.length; f++) {
+                states[f] = ((SoftmaxAggregate) functions.get(f)).createAggregationBuffer();
+            }
+            while (input.hasNext()) {
+                Object next = input.next();
+                for (int f = 0; f < states.length; f++) {
+                    SoftmaxAggregate function = (SoftmaxAggregate) functions.get(f);
+                    states[f] = next instanceof ColumnarBatch ? function.update(states[f], (ColumnarBatch) next)
+                            : function.update(states[f], (InternalRow) next);
+                }
+            }
+            Object[] serialized = new Object[states.length];
+            DataType[] types = new DataType[states.length];
+            for (int f = 0; f < states.length; f++) {
+                serialized[f] = ((SoftmaxAggregate) functions.get(f)).serialize(states[f]);
+                types[f] = DataTypes.BinaryType;
+            }
+            numOutputRows.add(1);
+            aggTime.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            InternalRow row = UnsafeProjection.create(types).apply(new GenericInternalRow(serialized));
+            return ScalaCollections.iterator(List.of(row));
+        }
     }
 
     /** Executor side: Spark's object aggregation iterator over one partition. */

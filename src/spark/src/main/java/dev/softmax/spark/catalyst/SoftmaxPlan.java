@@ -159,7 +159,7 @@ public final class SoftmaxPlan {
         Column[] outputs = outputs(df, col("*"), value, perGroup.col(quote(NORMALIZER)), options);
         Dataset<Row> selected = joined.select(outputs);
         if (runtime) {
-            GroupedSoftmaxStrategy.register(df.sparkSession());
+            SoftmaxStrategy.register(df.sparkSession());
             Dataset<Row> planned = GroupedSoftmax.of(selected, outputs.length - 1, options.broadcastThreshold());
             if (planned != null) {
                 return planned;

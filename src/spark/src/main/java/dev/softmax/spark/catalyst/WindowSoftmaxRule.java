@@ -54,7 +54,7 @@ import scala.Option;
  * aggregate gives the bits of the window (fast mode's last bits follow the order of the rows).
  * Anything else (ORDER BY, another frame, other window functions in the same Window, a state
  * read in any other way, weights, a streaming or nondeterministic input) is left as it is.
- * Registered with {@link GroupedSoftmaxStrategy}, which plans the node. Internal.
+ * Registered with {@link SoftmaxStrategy}, which plans the node. Internal.
  */
 public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
 

@@ -32,22 +32,25 @@ import scala.Tuple4;
 import scala.collection.immutable.Seq;
 
 /**
- * Plans {@link GroupedSoftmax} as {@link GroupedSoftmaxExec}; nothing else. The normalizers'
- * aggregate is planned as Spark plans any aggregate, except that its partial step is
- * {@link SoftmaxPartialAggregateExec} (a larger hash map before sorting; a probe, stopping where
- * it would sort, when the aggregate's inputs are all columns of the rows, so that
- * {@link GroupedSoftmaxExec} can fold the normalizers next to the rows instead). Registered by
+ * Plans {@link GroupedSoftmax} as {@link GroupedSoftmaxExec}, and the project's aggregates
+ * without grouping. The normalizers' aggregate is planned as Spark plans any aggregate, except
+ * that its partial step is {@link SoftmaxPartialAggregateExec} (a larger hash map before
+ * sorting; a probe, stopping where it would sort, when the aggregate's inputs are all columns of
+ * the rows, so that {@link GroupedSoftmaxExec} can fold the normalizers next to the rows
+ * instead). So is an aggregate without grouping whose functions are all the project's
+ * ({@code logsumexp(x)}, the global softmax's normalizer): its partial step folds each partition
+ * in a plain loop. Every other plan is Spark's. Registered by
  * {@code SoftmaxExtensions} (injectPlannerStrategy), by {@code SparkSoftmax.register} and by
  * the DataFrame softmax itself on first use (the session's extra strategies). Internal.
  */
-public final class GroupedSoftmaxStrategy extends SparkStrategy {
+public final class SoftmaxStrategy extends SparkStrategy {
 
     /**
      * Adds the strategy to the session's extra strategies, and {@link WindowSoftmaxRule} (which
      * makes SQL's window form a {@link GroupedSoftmax}) to its extra optimizer rules, once.
      */
     public static void register(SparkSession session) {
-        Plans.addStrategy(session, new GroupedSoftmaxStrategy());
+        Plans.addStrategy(session, new SoftmaxStrategy());
         Plans.addOptimization(session, new WindowSoftmaxRule());
     }
 
@@ -62,7 +65,56 @@ public final class GroupedSoftmaxStrategy extends SparkStrategy {
                     grouped.rightKeys(), grouped.outputs(), grouped.outputAttributes(), grouped.budget(),
                     ScalaCollections.seq(fold.grouping), ScalaCollections.seq(fold.aggregates))));
         }
+        if (plan instanceof Aggregate && !plan.isStreaming()) {
+            SparkPlan global = planGlobalAggregate((Aggregate) plan);
+            if (global != null) {
+                return ScalaCollections.seq(List.of(global));
+            }
+        }
         return ScalaCollections.seq(List.of());
+    }
+
+    /**
+     * An aggregate without grouping whose functions are all the project's ({@code logsumexp(x)},
+     * the global softmax's normalizer) as Spark plans it, but with {@link
+     * SoftmaxPartialAggregateExec} as its partial step, which folds each partition in a plain
+     * loop (and a columnar scan's batches without turning them into rows); null for any other
+     * aggregate, which Spark then plans.
+     */
+    private SparkPlan planGlobalAggregate(Aggregate plan) {
+        Option<?> parts = PhysicalAggregation$.MODULE$.unapply(plan);
+        if (parts.isEmpty()) {
+            return null;
+        }
+        Tuple4<?, ?, ?, ?> aggregation = (Tuple4<?, ?, ?, ?>) parts.get();
+        if (!ScalaCollections.list((scala.collection.Seq<?>) aggregation._1()).isEmpty()) {
+            return null;
+        }
+        List<AggregateExpression> aggregates = new ArrayList<>();
+        for (Object aggregate : ScalaCollections.list((scala.collection.Seq<?>) aggregation._2())) {
+            AggregateExpression expression = (AggregateExpression) aggregate;
+            if (expression.isDistinct() || expression.filter().isDefined()
+                    || !(expression.aggregateFunction() instanceof SoftmaxAggregate)) {
+                return null;
+            }
+            aggregates.add(expression);
+        }
+        if (aggregates.isEmpty()) {
+            return null;
+        }
+        List<NamedExpression> results = new ArrayList<>();
+        for (Object result : ScalaCollections.list((scala.collection.Seq<?>) aggregation._3())) {
+            results.add((NamedExpression) result);
+        }
+        SparkPlan finalAggregate = AggUtils$.MODULE$.planAggregateWithoutDistinct(
+                ScalaCollections.seq(List.<NamedExpression>of()), ScalaCollections.seq(aggregates),
+                ScalaCollections.seq(results), planLater((LogicalPlan) aggregation._4())).head();
+        SparkPlan partial = finalAggregate.children().head();
+        if (!(partial instanceof ObjectHashAggregateExec)) {
+            return null;
+        }
+        return finalAggregate.withNewChildren(ScalaCollections.seq(List.<SparkPlan>of(
+                SoftmaxPartialAggregateExec.of((ObjectHashAggregateExec) partial, false))));
     }
 
     /**
