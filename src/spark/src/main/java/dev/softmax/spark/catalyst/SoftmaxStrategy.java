@@ -82,39 +82,12 @@ public final class SoftmaxStrategy extends SparkStrategy {
      * aggregate, which Spark then plans.
      */
     private SparkPlan planGlobalAggregate(Aggregate plan) {
-        Option<?> parts = PhysicalAggregation$.MODULE$.unapply(plan);
-        if (parts.isEmpty()) {
+        Parts parts = Parts.of(plan, SoftmaxAggregate.class);
+        if (parts == null || !parts.grouping.isEmpty()) {
             return null;
         }
-        Tuple4<?, ?, ?, ?> aggregation = (Tuple4<?, ?, ?, ?>) parts.get();
-        if (!ScalaCollections.list((scala.collection.Seq<?>) aggregation._1()).isEmpty()) {
-            return null;
-        }
-        List<AggregateExpression> aggregates = new ArrayList<>();
-        for (Object aggregate : ScalaCollections.list((scala.collection.Seq<?>) aggregation._2())) {
-            AggregateExpression expression = (AggregateExpression) aggregate;
-            if (expression.isDistinct() || expression.filter().isDefined()
-                    || !(expression.aggregateFunction() instanceof SoftmaxAggregate)) {
-                return null;
-            }
-            aggregates.add(expression);
-        }
-        if (aggregates.isEmpty()) {
-            return null;
-        }
-        List<NamedExpression> results = new ArrayList<>();
-        for (Object result : ScalaCollections.list((scala.collection.Seq<?>) aggregation._3())) {
-            results.add((NamedExpression) result);
-        }
-        SparkPlan finalAggregate = AggUtils$.MODULE$.planAggregateWithoutDistinct(
-                ScalaCollections.seq(List.<NamedExpression>of()), ScalaCollections.seq(aggregates),
-                ScalaCollections.seq(results), planLater((LogicalPlan) aggregation._4())).head();
-        SparkPlan partial = finalAggregate.children().head();
-        if (!(partial instanceof ObjectHashAggregateExec)) {
-            return null;
-        }
-        return finalAggregate.withNewChildren(ScalaCollections.seq(List.<SparkPlan>of(
-                SoftmaxPartialAggregateExec.of((ObjectHashAggregateExec) partial, false))));
+        SparkPlan finalAggregate = sparksPlan(parts);
+        return finalAggregate == null ? null : withOwnPartialStep(finalAggregate, false);
     }
 
     /**
@@ -131,44 +104,71 @@ public final class SoftmaxStrategy extends SparkStrategy {
             SparkPlan child = planNormalizers(project.child(), rows, fold);
             return child == null ? null : new ProjectExec(project.projectList(), child);
         }
-        if (!(plan instanceof Aggregate)) {
+        Parts parts = plan instanceof Aggregate ? Parts.of(plan, TypedImperativeAggregate.class) : null;
+        if (parts == null || parts.grouping.isEmpty()) {
             return null;
         }
-        Option<?> parts = PhysicalAggregation$.MODULE$.unapply(plan);
-        if (parts.isEmpty()) {
+        SparkPlan finalAggregate = sparksPlan(parts);
+        if (finalAggregate == null) {
             return null;
         }
-        Tuple4<?, ?, ?, ?> aggregation = (Tuple4<?, ?, ?, ?>) parts.get();
-        List<NamedExpression> grouping = new ArrayList<>();
-        for (Object key : ScalaCollections.list((scala.collection.Seq<?>) aggregation._1())) {
-            grouping.add(normalized((NamedExpression) key));
-        }
-        List<AggregateExpression> aggregates = new ArrayList<>();
-        for (Object aggregate : ScalaCollections.list((scala.collection.Seq<?>) aggregation._2())) {
-            AggregateExpression expression = (AggregateExpression) aggregate;
-            if (expression.isDistinct() || expression.filter().isDefined()
-                    || !(expression.aggregateFunction() instanceof TypedImperativeAggregate)) {
+        return withOwnPartialStep(finalAggregate, fold.fill(parts.grouping, parts.aggregates, parts.child, rows));
+    }
+
+    /**
+     * Spark's plan of the aggregate (its final step, over its partial step); null when the
+     * partial step is not Spark's object hash aggregate
+     * ({@code spark.sql.execution.useObjectHashAggregateExec=false}): Spark's plan then.
+     */
+    private SparkPlan sparksPlan(Parts parts) {
+        SparkPlan finalAggregate = AggUtils$.MODULE$.planAggregateWithoutDistinct(
+                ScalaCollections.seq(parts.grouping), ScalaCollections.seq(parts.aggregates),
+                ScalaCollections.seq(parts.results), planLater(parts.child)).head();
+        return finalAggregate.children().head() instanceof ObjectHashAggregateExec ? finalAggregate : null;
+    }
+
+    /** The final aggregate over {@link SoftmaxPartialAggregateExec} in place of Spark's partial step. */
+    private static SparkPlan withOwnPartialStep(SparkPlan finalAggregate, boolean probe) {
+        ObjectHashAggregateExec partial = (ObjectHashAggregateExec) finalAggregate.children().head();
+        return finalAggregate.withNewChildren(ScalaCollections.seq(List.<SparkPlan>of(
+                SoftmaxPartialAggregateExec.of(partial, probe))));
+    }
+
+    /** An aggregate as Spark's {@code PhysicalAggregation} takes it apart, the grouping keys normalized. */
+    private static final class Parts {
+        final List<NamedExpression> grouping = new ArrayList<>();
+        final List<AggregateExpression> aggregates = new ArrayList<>();
+        final List<NamedExpression> results = new ArrayList<>();
+        LogicalPlan child;
+
+        /**
+         * The parts of {@code plan}; null when it is not an aggregate Spark's planner takes apart,
+         * has no aggregate function, or one that is DISTINCT, FILTERed or not a {@code functions}.
+         */
+        static Parts of(LogicalPlan plan, Class<? extends Expression> functions) {
+            Option<?> found = PhysicalAggregation$.MODULE$.unapply(plan);
+            if (found.isEmpty()) {
                 return null;
             }
-            aggregates.add(expression);
+            Tuple4<?, ?, ?, ?> aggregation = (Tuple4<?, ?, ?, ?>) found.get();
+            Parts parts = new Parts();
+            for (Object key : ScalaCollections.list((scala.collection.Seq<?>) aggregation._1())) {
+                parts.grouping.add(normalized((NamedExpression) key));
+            }
+            for (Object aggregate : ScalaCollections.list((scala.collection.Seq<?>) aggregation._2())) {
+                AggregateExpression expression = (AggregateExpression) aggregate;
+                if (expression.isDistinct() || expression.filter().isDefined()
+                        || !functions.isInstance(expression.aggregateFunction())) {
+                    return null;
+                }
+                parts.aggregates.add(expression);
+            }
+            for (Object result : ScalaCollections.list((scala.collection.Seq<?>) aggregation._3())) {
+                parts.results.add((NamedExpression) result);
+            }
+            parts.child = (LogicalPlan) aggregation._4();
+            return parts.aggregates.isEmpty() ? null : parts;
         }
-        List<NamedExpression> results = new ArrayList<>();
-        for (Object result : ScalaCollections.list((scala.collection.Seq<?>) aggregation._3())) {
-            results.add((NamedExpression) result);
-        }
-        if (grouping.isEmpty() || aggregates.isEmpty()) {
-            return null;
-        }
-        SparkPlan finalAggregate = AggUtils$.MODULE$.planAggregateWithoutDistinct(ScalaCollections.seq(grouping),
-                ScalaCollections.seq(aggregates), ScalaCollections.seq(results),
-                planLater((LogicalPlan) aggregation._4())).head();
-        SparkPlan partial = finalAggregate.children().head();
-        if (!(partial instanceof ObjectHashAggregateExec)) {
-            return null; // spark.sql.execution.useObjectHashAggregateExec=false: Spark's plan
-        }
-        boolean probe = fold.fill(grouping, aggregates, (LogicalPlan) aggregation._4(), rows);
-        return finalAggregate.withNewChildren(ScalaCollections.seq(List.<SparkPlan>of(
-                SoftmaxPartialAggregateExec.of((ObjectHashAggregateExec) partial, probe))));
     }
 
     /**
