@@ -62,6 +62,13 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     private long[] bins = new long[ANCHORS * BINS];
     /** Whether a row of weight other than 1 (and 0) was accepted: the state is then format 2. */
     private boolean weighted;
+    /**
+     * Unweighted states: a finite value's term is not in the bins (it lay below the kept
+     * anchors when it came, or its anchor was shifted out). Such a value lies more than 1024
+     * below the maximum whatever the order of the values, so the mark does not depend on the
+     * partitioning. Serialized as format 3 ({@link StateFormat#FORMAT_VERSION_DROPPED}).
+     */
+    private boolean dropped;
     /** Values (or merged states) added since the bins were last normalized. */
     private long pending;
     /** Scratch of the term kernels (the weighted one uses six). */
@@ -152,6 +159,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         }
         bins = wide;
         weighted = true;
+        dropped = false; // signed terms may cancel: a weighted state cannot tell, see the field
         if ((flags & StateFormat.FLAG_FINITE) != 0) {
             flags |= StateFormat.FLAG_UNCORRECTED;
         }
@@ -192,6 +200,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         double q = Math.rint(x * 0x1p-9);
         int offset = anchorOffset(x, q, BINS);
         if (offset < 0) {
+            dropped = true;
             return;
         }
         depositTerm(bins, offset, x - 512 * q);
@@ -244,12 +253,24 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     private void shiftAnchors(double gap) {
         if (gap >= ANCHORS) {
+            dropped |= !weighted && anyBin(bins, 0, bins.length);
             Arrays.fill(bins, 0L);
             return;
         }
         int g = (int) gap * (weighted ? ExactWeights.STRIDE : BINS);
+        dropped |= !weighted && anyBin(bins, bins.length - g, bins.length);
         System.arraycopy(bins, 0, bins, g, bins.length - g);
         Arrays.fill(bins, 0, g, 0L);
+    }
+
+    /** Whether any of bins[from] to bins[to - 1] holds something. */
+    private static boolean anyBin(long[] bins, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (bins[i] != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -379,6 +400,10 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                     top = that.top;
                 }
                 double gap = top - that.top;
+                if (!weighted) { // that's anchors below the kept ones
+                    int from = gap < ANCHORS ? (ANCHORS - (int) gap) * BINS : 0;
+                    dropped |= anyBin(that.bins, from, that.bins.length);
+                }
                 if (gap < ANCHORS) {
                     int g = (int) gap;
                     for (int a = 0; a + g < ANCHORS; a++) {
@@ -397,6 +422,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             }
         }
         flags |= that.flags;
+        dropped |= that.dropped && !weighted;
         return this;
     }
 
@@ -411,6 +437,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         c.maxCount = maxCount;
         c.top = top;
         c.pending = pending;
+        c.dropped = dropped;
         System.arraycopy(bins, 0, c.bins, 0, bins.length);
         return c;
     }
@@ -528,7 +555,9 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
                 return true;
             }
         }
-        return count > maxCount && (flags & StateFormat.FLAG_NEGATIVE_INFINITY) == 0;
+        // a value below the maximum whose term was dropped: marked (format 3), or, in a format 1
+        // state, told by the count when no -inf could account for the values besides the maximum
+        return dropped || count > maxCount && (flags & StateFormat.FLAG_NEGATIVE_INFINITY) == 0;
     }
 
     /**
@@ -626,7 +655,7 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
             return ExactWeights.toBytes(flags, count, max, maxCount, top, bins);
         }
         StateFormat.Writer out = new StateFormat.Writer();
-        out.writeByte(StateFormat.FORMAT_VERSION);
+        out.writeByte(dropped ? StateFormat.FORMAT_VERSION_DROPPED : StateFormat.FORMAT_VERSION);
         out.writeByte(SoftmaxMode.EXACT.code());
         out.writeByte(flags);
         out.writeVarLong(count);
@@ -672,11 +701,17 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
         }
         acc.flags = in.readFlags();
         acc.count = in.readCount(acc.flags);
+        acc.dropped = in.dropped();
+        if (acc.dropped && (acc.flags & StateFormat.FLAG_FINITE) == 0) {
+            throw StateFormat.corrupt("expected format version 3 only for finite values, actual flags 0x"
+                    + Integer.toHexString(acc.flags));
+        }
         if ((acc.flags & StateFormat.FLAG_FINITE) != 0) {
             acc.max = Double.longBitsToDouble(in.readLong("maximum"));
             acc.maxCount = in.readVarLong("count of the maximum");
-            if (!(Math.abs(acc.max) <= Double.MAX_VALUE) || acc.maxCount < 1 || acc.maxCount > acc.count) {
-                throw StateFormat.corrupt("expected a finite maximum counted 1 to " + acc.count
+            long most = acc.dropped ? acc.count - 1 : acc.count; // format 3: a value below the maximum
+            if (!(Math.abs(acc.max) <= Double.MAX_VALUE) || acc.maxCount < 1 || acc.maxCount > most) {
+                throw StateFormat.corrupt("expected a finite maximum counted 1 to " + most
                         + " times, actual " + acc.max + " counted " + acc.maxCount + " times");
             }
             acc.top = Math.rint(acc.max * 0x1p-9);
@@ -703,6 +738,6 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
     @Override
     public String toString() {
         return "ExactLogSumExp{count=" + count + ", max=" + max + ", maxCount=" + maxCount + ", flags=" + flags
-                + (weighted ? ", weighted" : "") + "}";
+                + (weighted ? ", weighted" : "") + (dropped ? ", dropped" : "") + "}";
     }
 }

@@ -72,6 +72,15 @@ package dev.softmax.core;
  * </table>
  * Canonical as format 1 is: equal states (same multiset of rows) give equal bytes.
  *
+ * <h2>Serialized state, format version 3 (a dropped value)</h2>
+ * Format 1's layout with version byte 3, written by an exact unweighted state that dropped the
+ * term of a finite value: one more than about 1024 below the maximum, below the three kept
+ * anchors (which happens whatever the order of the values, so the bytes stay canonical). Every
+ * other unweighted state keeps writing format 1. The mark lets the finish tell such a value from
+ * a -inf, which the sign of log_prob of a lone maximum depends on: -0.0 for
+ * {@code [1000, -1000, -inf]}. A format 3 state has a finite maximum and a value below it; fast
+ * mode never writes it. A weighted state carries no such mark (signed terms may cancel).
+ *
  * @since 0.1.0
  */
 public interface LogSumExpAccumulator {

@@ -131,9 +131,9 @@ import java.util.Objects;
  *       (all below e^-745), L is carried as the marked pair L_hi = 0, L_lo =
  *       {@link Double#MIN_VALUE} (positive, below 2^-1075), which rounds every output as the
  *       true tiny L does. A value more than about 1024 below the maximum is dropped from the
- *       state; if the group also held -inf, the state cannot tell whether any value was
- *       dropped, and log_prob of the maximum is +0.0 where the true value may round to -0.0:
- *       the one sign a format 1 state cannot give.</li>
+ *       state, which marks that it did (format 3), so the sign is right beside a -inf too
+ *       ({@code [1000, -1000, -inf]}). A format 1 state written before format 3 existed
+ *       cannot tell such a value from a second -inf: log_prob of its maximum is then +0.0.</li>
  * </ul>
  *
  * @since 0.1.0

@@ -15,6 +15,14 @@ final class StateFormat {
     static final byte FORMAT_VERSION = 1;
     /** The format of weighted states; format 1 stays what unweighted states write. */
     static final byte FORMAT_VERSION_WEIGHTED = 2;
+    /**
+     * Format 1's layout, for an exact unweighted state that has dropped the term of a finite
+     * value (one more than 1024 below the maximum, below the kept anchors). Only such a state
+     * writes it, so every other state keeps its format 1 bytes. Telling that a value was
+     * dropped gives log_prob of the maximum its sign: -0.0 for [1000, -1000, -inf], where a
+     * format 1 state cannot tell -1000 from a second -inf.
+     */
+    static final byte FORMAT_VERSION_DROPPED = 3;
     static final int FLAG_FINITE = 1;
     static final int FLAG_NEGATIVE_INFINITY = 2;
     static final int FLAG_POSITIVE_INFINITY = 4;
@@ -110,11 +118,21 @@ final class StateFormat {
 
         SoftmaxMode readHeader() {
             version = readByte("format version");
-            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WEIGHTED) {
-                throw new SoftmaxException("softmax state: expected format version " + FORMAT_VERSION
-                        + ", actual " + version + " (is this a softmax_state?)");
+            if (version != FORMAT_VERSION && version != FORMAT_VERSION_WEIGHTED && version != FORMAT_VERSION_DROPPED) {
+                throw new SoftmaxException("softmax state: expected format version " + FORMAT_VERSION + ", "
+                        + FORMAT_VERSION_WEIGHTED + " or " + FORMAT_VERSION_DROPPED + ", actual " + version
+                        + " (is this a softmax_state?)");
             }
-            return SoftmaxMode.fromCode((byte) readByte("mode"));
+            SoftmaxMode mode = SoftmaxMode.fromCode((byte) readByte("mode"));
+            if (version == FORMAT_VERSION_DROPPED && mode != SoftmaxMode.EXACT) {
+                throw corrupt("expected format version 3 in exact mode only, actual mode " + mode.id());
+            }
+            return mode;
+        }
+
+        /** Whether the header read was that of format 3: an exact state that dropped a value's term. */
+        boolean dropped() {
+            return version == FORMAT_VERSION_DROPPED;
         }
 
         /** Whether the header read was that of format 2, a weighted state. */

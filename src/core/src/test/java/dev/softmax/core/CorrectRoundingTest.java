@@ -10,6 +10,7 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,16 +123,52 @@ class CorrectRoundingTest {
     }
 
     /**
-     * The documented exception: a value dropped from the state (more than 1024 below the
-     * maximum) beside a -inf cannot be told from a second -inf, so log_prob of the maximum is
-     * +0.0 where the exact -e^-2000 rounds to -0.0.
+     * A value dropped from the state (more than 1024 below the maximum) beside a -inf: the
+     * state marks the drop (format 3), so log_prob of the maximum is -0.0, the sign of the
+     * exact -e^-2000, in every order of the values and every split of them into merged
+     * states. A format 1 state of the same values (as written before format 3) cannot tell the
+     * dropped value from a second -inf and still gives +0.0.
      */
     @Test
-    void theOneSignAFormat1StateCannotGive() {
-        Normalizer n = ExactLogSumExp.of(1000, -1000, Double.NEGATIVE_INFINITY).finish();
-        assertThat(Double.doubleToRawLongBits(n.logProb(1000))).isZero();
-        assertThat(Double.doubleToRawLongBits(ExactOracle.softmax(1000, -1000, Double.NEGATIVE_INFINITY).logProb()[0]))
-                .isEqualTo(Double.doubleToRawLongBits(-0.0));
+    void aDroppedValueBesideMinusInfinityKeepsTheSignOfZero() {
+        double[] x = {1000, -1000, Double.NEGATIVE_INFINITY, 999.5};
+        Normalizer exact = ExactLogSumExp.of(1000, -1000, Double.NEGATIVE_INFINITY).finish();
+        assertThat(Double.doubleToRawLongBits(ExactOracle.softmax(1000, -1000, Double.NEGATIVE_INFINITY)
+                .logProb()[0])).isEqualTo(Double.doubleToRawLongBits(-0.0));
+        assertThat(Double.doubleToRawLongBits(exact.logProb(1000))).isEqualTo(Double.doubleToRawLongBits(-0.0));
+        Accuracy.measure(exact, new double[] {1000, -1000, Double.NEGATIVE_INFINITY},
+                ExactOracle.softmax(1000, -1000, Double.NEGATIVE_INFINITY)).assertExactlyRounded();
+        // every order of three of the values, folded whole and split in two merged states
+        double[][] orders = {{1000, -1000, Double.NEGATIVE_INFINITY}, {-1000, 1000, Double.NEGATIVE_INFINITY},
+            {Double.NEGATIVE_INFINITY, -1000, 1000}, {-1000, Double.NEGATIVE_INFINITY, 1000}};
+        for (double[] order : orders) {
+            for (int split = 0; split <= order.length; split++) {
+                ExactLogSumExp left = ExactLogSumExp.of(Arrays.copyOfRange(order, 0, split));
+                ExactLogSumExp right = ExactLogSumExp.of(Arrays.copyOfRange(order, split, order.length));
+                ExactLogSumExp merged = ((ExactLogSumExp) LogSumExpAccumulator.fromBytes(left.toBytes(),
+                        SoftmaxMode.EXACT)).combine(right);
+                assertThat(merged.toBytes()).as(Arrays.toString(order) + " split at " + split)
+                        .isEqualTo(ExactLogSumExp.of(1000, -1000, Double.NEGATIVE_INFINITY).toBytes());
+                assertThat(Double.doubleToRawLongBits(merged.finish().logProb(1000)))
+                        .isEqualTo(Double.doubleToRawLongBits(-0.0));
+            }
+        }
+        // dropped when the maximum arrives after it (its anchor shifted out), and kept apart
+        assertThat(ExactLogSumExp.of(-1000, 1000).toBytes()[0]).isEqualTo((byte) 3);
+        assertThat(ExactLogSumExp.of(x).toBytes()[0]).isEqualTo((byte) 3);
+        assertThat(ExactLogSumExp.of(1000, 999.5, Double.NEGATIVE_INFINITY).toBytes()[0]).isEqualTo((byte) 1);
+        // the same values written as format 1: the drop is not known, the sign is +0.0
+        byte[] format1 = exactBytesAsFormat1(ExactLogSumExp.of(1000, -1000, Double.NEGATIVE_INFINITY).toBytes());
+        assertThat(Double.doubleToRawLongBits(LogSumExpAccumulator.fromBytes(format1).finish().logProb(1000)))
+                .isZero();
+    }
+
+    /** A format 3 state's bytes with the version byte of format 1 (what a writer before format 3 wrote). */
+    private static byte[] exactBytesAsFormat1(byte[] format3) {
+        assertThat(format3[0]).isEqualTo((byte) 3);
+        byte[] bytes = format3.clone();
+        bytes[0] = 1;
+        return bytes;
     }
 
     /**

@@ -46,6 +46,31 @@ class StateFormatTest {
     }
 
     /**
+     * Golden states of format version 3: format 1's layout for an exact state that dropped a
+     * finite value's term (more than 1024 below the maximum; issue 12). They must read back,
+     * give the same normalizer as their values, and re-serialize to the same bytes; read as
+     * format 1 (the same bytes but the version) they still read, without the mark.
+     */
+    @ParameterizedTest
+    @CsvSource({
+        "03010303408f400000000000010a0336addae0d245141429820f1f00000000, 1000 -1000 -Infinity",
+        "03010104400a000000000000010b04cd90e00048b6647a2dece5b60000002100000000, -5000.5 3.25 2.0 -1e300"})
+    void formatVersionThreeMarksADroppedValue(String hex, String values) {
+        byte[] golden = HEX.parseHex(hex);
+        ExactLogSumExp fromValues = ExactLogSumExp.of(java.util.Arrays.stream(values.split(" "))
+                .mapToDouble(Double::parseDouble).toArray());
+
+        LogSumExpAccumulator read = LogSumExpAccumulator.fromBytes(golden, SoftmaxMode.EXACT);
+
+        assertThat(read.finish()).isEqualTo(fromValues.finish());
+        assertThat(read.toBytes()).isEqualTo(golden);
+        assertThat(fromValues.toBytes()).isEqualTo(golden);
+        byte[] asFormat1 = golden.clone();
+        asFormat1[0] = 1;
+        assertThat(LogSumExpAccumulator.fromBytes(asFormat1).toBytes()).isEqualTo(asFormat1);
+    }
+
+    /**
      * Golden weighted states (format version 2, issue 14): they must read back, give the same
      * normalizer as the rows they were made from, re-serialize to the same bytes, and merge
      * with format 1 states as the rows together would.
@@ -152,6 +177,10 @@ class StateFormatTest {
             HEX.parseHex("aced0005737200"), // Java serialization
             HEX.parseHex("504b0304"), // zip
             HEX.parseHex("0101ff03"), // unknown flags
+            HEX.parseHex("03010000"), // format 3 without a finite value
+            HEX.parseHex("03010101" + "4008000000000000" + "01" + "0b04bdfc6000b105f2d415e5bf6f00000014"
+                    + "00000000"), // format 3 with the maximum alone
+            HEX.parseHex("030203053ff80000000000000240003dd82031c9ff"), // format 3 in fast mode
             HEX.parseHex("01010100"), // finite flag with count 0
             HEX.parseHex("01010101" + "7ff0000000000000" + "01" + "0000" + "0000" + "0000"), // infinite max
             HEX.parseHex("01010101" + "4008000000000000" + "01" + "0000" + "0000" + "0000"), // no term for the max
