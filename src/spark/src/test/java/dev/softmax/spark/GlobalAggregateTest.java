@@ -11,6 +11,7 @@ import dev.softmax.core.Normalizer;
 import dev.softmax.core.SoftmaxMode;
 import dev.softmax.spark.SparkTestSupport.PlanNode;
 import dev.softmax.spark.catalyst.SoftmaxPartialAggregateExec;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import org.apache.spark.sql.execution.aggregate.ObjectHashAggregateExec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -32,7 +34,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * vectors. Checked bit for bit against the core and against the same aggregates grouped by a
  * column that holds one value (Spark's own aggregation iterator), on the adversarial cases
  * (NULLs, NaN, infinities, huge and tiny values), with weights (two columns, and an expression)
- * and a temperature; uncached and cached, adaptive execution off and on.
+ * and a temperature; from rows, a cache and a Parquet file, adaptive execution off and on.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GlobalAggregateTest {
@@ -41,6 +43,8 @@ class GlobalAggregateTest {
             + "logsumexp_of_state(softmax_state(x)) AS of_state";
 
     private SparkSession spark;
+    @TempDir
+    Path parquet;
     private Map<String, List<Double>> groups;
     private List<Row> rows;
 
@@ -56,30 +60,42 @@ class GlobalAggregateTest {
         spark.conf().unset("spark.sql.adaptive.enabled");
     }
 
+    /** Where the rows come from: an RDD (rows), a cache or a Parquet file (column batches). */
+    enum Source { ROWS, CACHED, PARQUET }
+
     /**
      * The rows with a weight column (NULL, 0, negative and positive weights) and a column of one
      * value; with the group column g, or without it (Spark caches only numeric columns in a form
      * it reads back as column batches).
      */
-    private Dataset<Row> data(boolean cached, String... columns) {
+    private Dataset<Row> data(Source source, String... columns) {
         Dataset<Row> frame = SparkTestSupport.frame(spark, rows, 3, 7).selectExpr("g", "id", "x",
                 "CASE WHEN id % 7 = 3 THEN NULL ELSE (id % 5 - 1) * 0.75D END AS w", "1 AS one");
         frame = frame.selectExpr(columns);
-        return cached ? frame.cache() : frame;
+        switch (source) {
+            case CACHED:
+                return frame.cache();
+            case PARQUET:
+                String path = parquet.resolve("rows-" + System.nanoTime()).toString();
+                frame.write().parquet(path);
+                return spark.read().parquet(path);
+            default:
+                return frame;
+        }
     }
 
-    @ParameterizedTest(name = "cached {0}, adaptive {1}")
-    @CsvSource({"false, false", "false, true", "true, false", "true, true"})
-    void aggregatesWithoutGroupingAreFoldedInALoopWithTheBitsOfSparksAggregation(boolean cached, boolean adaptive) {
+    @ParameterizedTest(name = "{0}, adaptive {1}")
+    @CsvSource({"ROWS, false", "ROWS, true", "CACHED, false", "CACHED, true", "PARQUET, false", "PARQUET, true"})
+    void aggregatesWithoutGroupingAreFoldedInALoopWithTheBitsOfSparksAggregation(Source source, boolean adaptive) {
         spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
-        Dataset<Row> df = data(cached, "id", "x", "w", "one");
+        Dataset<Row> df = data(source, "id", "x", "w", "one");
         try {
             df.createOrReplaceTempView("global_rows");
             Dataset<Row> global = spark.sql("SELECT " + AGGREGATES + " FROM global_rows");
             Row row = global.collectAsList().get(0);
             SoftmaxPartialAggregateExec partial = partialStep(global);
-            assertThat(partial.child().supportsColumnar()).as("the partial step reads column batches: %s", partial)
-                    .isEqualTo(cached);
+            assertThat(partial.readsColumnBatches()).as("the partial step reads column batches: %s", partial)
+                    .isEqualTo(source != Source.ROWS);
             Row grouped = spark.sql("SELECT " + AGGREGATES + " FROM global_rows GROUP BY one").collectAsList().get(0);
             for (int i = 0; i < row.size(); i++) {
                 assertThat(String.valueOf(row.get(i))).as(global.columns()[i])
@@ -96,11 +112,11 @@ class GlobalAggregateTest {
         }
     }
 
-    @ParameterizedTest(name = "cached {0}, adaptive {1}")
-    @CsvSource({"false, false", "true, true"})
-    void theGlobalSoftmaxWithATemperatureHasTheCoresBits(boolean cached, boolean adaptive) {
+    @ParameterizedTest(name = "{0}, adaptive {1}")
+    @CsvSource({"ROWS, false", "CACHED, true", "PARQUET, true"})
+    void theGlobalSoftmaxWithATemperatureHasTheCoresBits(Source source, boolean adaptive) {
         spark.conf().set("spark.sql.adaptive.enabled", Boolean.toString(adaptive));
-        Dataset<Row> df = data(cached, "g", "id", "x");
+        Dataset<Row> df = data(source, "g", "id", "x");
         try {
             double temperature = 0.25;
             Dataset<Row> result = SoftmaxFunctions.softmax(df, "x", SoftmaxOptions.defaults().temperature(temperature));
@@ -109,7 +125,7 @@ class GlobalAggregateTest {
             for (String group : groups.keySet()) {
                 expected.put(SparkTestSupport.key(group), normalizer);
             }
-            assertRowsMatchCore(result.collectAsList(), expected, temperature, rows.size(), "global, cached " + cached);
+            assertRowsMatchCore(result.collectAsList(), expected, temperature, rows.size(), "global, " + source);
             assertThat(SparkTestSupport.nodes(result.queryExecution().executedPlan()))
                     .anyMatch(n -> n.plan instanceof SoftmaxPartialAggregateExec);
         } finally {

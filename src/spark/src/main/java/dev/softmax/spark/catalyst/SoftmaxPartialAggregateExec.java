@@ -184,7 +184,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             keyCounts = new CollectionAccumulator<>();
             sparkContext().register(keyCounts); // unnamed: not in the UI or the event log
         }
-        if (groupingExpressions.isEmpty() && GlobalFold.applies(aggregateExpressions, output())) {
+        if (foldsGlobally()) {
             SparkPlan columnar = columnarSource(child);
             if (columnar != null) {
                 return columnar.executeColumnar().mapPartitionsInternal(new GlobalFold<ColumnarBatch>(this), false,
@@ -195,6 +195,16 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
         }
         Aggregate aggregate = new Aggregate(this, threshold());
         return child.execute().mapPartitionsWithIndex(aggregate, false, ClassTag$.MODULE$.apply(InternalRow.class));
+    }
+
+    /** Whether this step folds without grouping, in a plain loop ({@link GlobalFold}). */
+    private boolean foldsGlobally() {
+        return groupingExpressions.isEmpty() && GlobalFold.applies(aggregateExpressions, output());
+    }
+
+    /** Whether this step reads its child's column batches rather than rows (a global fold of a columnar scan). */
+    public boolean readsColumnBatches() {
+        return foldsGlobally() && columnarSource(child) != null;
     }
 
     /**
