@@ -57,9 +57,9 @@ import scala.runtime.AbstractFunction2;
  *
  * <p>Without grouping, and with the project's aggregates only ({@code logsumexp(x)}, the global
  * softmax's normalizer), a task keeps one state per function and folds every row straight into
- * it, without Spark's iterator; a cached relation's column batches are read from their vectors,
- * not turned into rows. Its output is the row of serialized states that Spark's partial step
- * writes, with the same bits.
+ * it, without Spark's iterator; a columnar scan's batches (a cached relation's, a Parquet
+ * file's) are read from their vectors, not turned into rows. Its output is the row of
+ * serialized states that Spark's partial step writes, with the same bits.
  */
 public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneChild {
     private static final long serialVersionUID = 1L;
