@@ -544,16 +544,14 @@ public final class ExactLogSumExp implements LogSumExpAccumulator {
 
     /**
      * Whether a finite value below the maximum was seen: its term is in the bins, or it was
-     * dropped (more than 1024 below the maximum) and counted. A dropped value cannot be told
-     * from a -inf by the count once -inf was seen too; then this answers false, and log_prob of
-     * the maximum is +0.0 where the exact result (-e^(x - m), x - m &lt; -1024) rounds to -0.0:
-     * the one output that format 1 cannot round correctly.
+     * dropped (more than 1024 below the maximum) and marked ({@link #dropped}). A state read
+     * from format 1 has no mark: there a dropped value is told by the count, which cannot tell
+     * it from a -inf once -inf was seen too; then this answers false, and log_prob of the maximum
+     * is +0.0 where the exact result (-e^(x - m), x - m &lt; -1024) rounds to -0.0.
      */
     private boolean hasValuesBelowMax(long[] smaller) {
-        for (long bin : smaller) {
-            if (bin != 0) {
-                return true;
-            }
+        if (anyBin(smaller, 0, smaller.length)) {
+            return true;
         }
         // a value below the maximum whose term was dropped: marked (format 3), or, in a format 1
         // state, told by the count when no -inf could account for the values besides the maximum

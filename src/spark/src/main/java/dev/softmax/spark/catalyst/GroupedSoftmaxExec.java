@@ -412,6 +412,26 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
         }
     }
 
+    /**
+     * The functions of {@code aggregates} bound to {@code input}, when all are the project's
+     * ({@link SoftmaxAggregate}), without DISTINCT or FILTER; else null.
+     */
+    static List<SoftmaxAggregate> softmaxAggregates(Seq<AggregateExpression> aggregates, Seq<Attribute> input) {
+        List<Expression> unbound = new ArrayList<>();
+        for (AggregateExpression aggregate : ScalaCollections.list(aggregates)) {
+            if (!(aggregate.aggregateFunction() instanceof SoftmaxAggregate) || aggregate.isDistinct()
+                    || aggregate.filter().isDefined()) {
+                return null;
+            }
+            unbound.add(aggregate.aggregateFunction());
+        }
+        List<SoftmaxAggregate> functions = new ArrayList<>();
+        for (Expression function : ScalaCollections.list(bind(ScalaCollections.seq(unbound), input))) {
+            functions.add((SoftmaxAggregate) function);
+        }
+        return functions;
+    }
+
     /** The expressions with their attributes replaced by ordinals of {@code input}. */
     static Seq<Expression> bind(Seq<Expression> expressions, Seq<Attribute> input) {
         Map<ExprId, Integer> ordinals = new HashMap<>();
@@ -742,18 +762,7 @@ public final class GroupedSoftmaxExec extends TwoChildPlans.Physical {
 
         /** The aggregate functions bound to the rows, when all are the project's; else null. */
         private List<SoftmaxAggregate> functions() {
-            List<Expression> unbound = new ArrayList<>();
-            for (AggregateExpression aggregate : ScalaCollections.list(aggregates)) {
-                if (!(aggregate.aggregateFunction() instanceof SoftmaxAggregate) || aggregate.filter().isDefined()) {
-                    return null;
-                }
-                unbound.add(aggregate.aggregateFunction());
-            }
-            List<SoftmaxAggregate> functions = new ArrayList<>();
-            for (Expression function : ScalaCollections.list(bind(ScalaCollections.seq(unbound), rowsSchema))) {
-                functions.add((SoftmaxAggregate) function);
-            }
-            return functions;
+            return softmaxAggregates(aggregates, rowsSchema);
         }
 
         /** A row of the final aggregate's output through the projections above it, copied. */

@@ -91,7 +91,7 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             // WeightedAggregator.reduce does with the struct (a NULL x or w skips the row)
             if (!input.isNullAt(doubleColumn) && !input.isNullAt(weightColumn)) {
                 double x = input.getDouble(doubleColumn);
-                buffer.accept(temperature == 1.0 ? x : x / temperature, input.getDouble(weightColumn));
+                buffer.accept(scaled(x), input.getDouble(weightColumn));
             }
             return buffer;
         }
@@ -102,7 +102,7 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             Object w = x == null ? null : weightedW.eval(input);
             if (w != null) {
                 double value = (Double) x;
-                buffer.accept(temperature == 1.0 ? value : value / temperature, (Double) w);
+                buffer.accept(scaled(value), (Double) w);
             }
             return buffer;
         }
@@ -111,7 +111,7 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             // ValueAggregator.reduce does (x / T, the division skipped for T = 1).
             if (!input.isNullAt(doubleColumn)) {
                 double x = input.getDouble(doubleColumn);
-                buffer.accept(temperature == 1.0 ? x : x / temperature);
+                buffer.accept(scaled(x));
             }
             return buffer;
         }
@@ -142,7 +142,7 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             for (int i = 0; i < rows; i++) {
                 if (!values.isNullAt(i) && !weights.isNullAt(i)) {
                     double x = values.getDouble(i);
-                    buffer.accept(temperature == 1.0 ? x : x / temperature, weights.getDouble(i));
+                    buffer.accept(scaled(x), weights.getDouble(i));
                 }
             }
         } else if (!values.hasNull() && temperature == 1.0) {
@@ -153,11 +153,16 @@ public final class SoftmaxAggregate extends ProductTypedImperativeAggregate<LogS
             for (int i = 0; i < rows; i++) {
                 if (!values.isNullAt(i)) {
                     double x = values.getDouble(i);
-                    buffer.accept(temperature == 1.0 ? x : x / temperature);
+                    buffer.accept(scaled(x));
                 }
             }
         }
         return buffer;
+    }
+
+    /** x / T, as the aggregator folds it: the division skipped for T = 1. */
+    private double scaled(double x) {
+        return temperature == 1.0 ? x : x / temperature;
     }
 
     /** Reads the shape of the (bound) input once: which of the fast paths of update applies. */

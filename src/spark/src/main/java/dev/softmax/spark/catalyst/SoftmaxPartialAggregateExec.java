@@ -13,7 +13,6 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
-import org.apache.spark.sql.catalyst.expressions.Expression;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
@@ -199,7 +198,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
 
     /** Whether this step folds without grouping, in a plain loop ({@link GlobalFold}). */
     private boolean foldsGlobally() {
-        return groupingExpressions.isEmpty() && GlobalFold.applies(aggregateExpressions, output());
+        return groupingExpressions.isEmpty() && GlobalFold.applies(aggregateExpressions, output(), seq(child.output()));
     }
 
     /** Whether this step reads its child's column batches rather than rows (a global fold of a columnar scan). */
@@ -248,39 +247,29 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             this.aggTime = exec.longMetric("aggTime");
         }
 
-        /** Whether the aggregates are all the project's, plain, and the output their serialized states. */
-        static boolean applies(Seq<AggregateExpression> aggregates, Seq<Attribute> output) {
-            List<AggregateExpression> list = ScalaCollections.list(aggregates);
+        /**
+         * Whether the aggregates are all the project's, plain (see {@link
+         * GroupedSoftmaxExec#softmaxAggregates}), and the output their serialized states.
+         */
+        static boolean applies(Seq<AggregateExpression> aggregates, Seq<Attribute> output, Seq<Attribute> input) {
             List<Attribute> attributes = ScalaCollections.list(output);
-            if (list.isEmpty() || attributes.size() != list.size()) {
-                return false;
-            }
-            for (AggregateExpression aggregate : list) {
-                if (!(aggregate.aggregateFunction() instanceof SoftmaxAggregate) || aggregate.isDistinct()
-                        || aggregate.filter().isDefined()) {
-                    return false;
-                }
-            }
-            return attributes.stream().allMatch(a -> a.dataType() instanceof BinaryType);
+            return !attributes.isEmpty() && attributes.size() == ScalaCollections.list(aggregates).size()
+                    && attributes.stream().allMatch(a -> a.dataType() instanceof BinaryType)
+                    && GroupedSoftmaxExec.softmaxAggregates(aggregates, input) != null;
         }
 
         @Override
         public scala.collection.Iterator<InternalRow> apply(scala.collection.Iterator<T> input) {
             long start = System.nanoTime();
-            List<Expression> unbound = new java.util.ArrayList<>();
-            for (AggregateExpression aggregate : ScalaCollections.list(aggregateExpressions)) {
-                unbound.add(aggregate.aggregateFunction());
-            }
-            List<Expression> functions = ScalaCollections.list(GroupedSoftmaxExec.bind(ScalaCollections.seq(unbound),
-                    childOutput));
+            List<SoftmaxAggregate> functions = GroupedSoftmaxExec.softmaxAggregates(aggregateExpressions, childOutput);
             LogSumExpAccumulator[] states = new LogSumExpAccumulator[functions.size()];
             for (int f = 0; f < states.length; f++) {
-                states[f] = ((SoftmaxAggregate) functions.get(f)).createAggregationBuffer();
+                states[f] = functions.get(f).createAggregationBuffer();
             }
             while (input.hasNext()) {
                 Object next = input.next();
                 for (int f = 0; f < states.length; f++) {
-                    SoftmaxAggregate function = (SoftmaxAggregate) functions.get(f);
+                    SoftmaxAggregate function = functions.get(f);
                     states[f] = next instanceof ColumnarBatch ? function.update(states[f], (ColumnarBatch) next)
                             : function.update(states[f], (InternalRow) next);
                 }
@@ -288,7 +277,7 @@ public final class SoftmaxPartialAggregateExec extends PartialAggregateShim.OneC
             Object[] serialized = new Object[states.length];
             DataType[] types = new DataType[states.length];
             for (int f = 0; f < states.length; f++) {
-                serialized[f] = ((SoftmaxAggregate) functions.get(f)).serialize(states[f]);
+                serialized[f] = functions.get(f).serialize(states[f]);
                 types[f] = DataTypes.BinaryType;
             }
             numOutputRows.add(1);
