@@ -6,6 +6,7 @@ package dev.softmax.core.benchmark;
 import dev.softmax.core.ExactLogSumExp;
 import dev.softmax.core.FastLogSumExp;
 import dev.softmax.core.Normalizer;
+import dev.softmax.core.SoftmaxMode;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -113,6 +114,39 @@ public class CoreBenchmark {
         double sum = 0;
         for (double x : values) {
             sum += exactNormalizer.prob(x) + exactNormalizer.logProb(x);
+        }
+        return sum;
+    }
+
+    /**
+     * prob and log_prob with the normalizer rebuilt from its fields per row, as the Spark layer's
+     * map does (SoftmaxRuntime): the JIT must keep the rebuilt normalizer out of the heap.
+     */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public double exactOutputsRestored() {
+        double sum = 0;
+        Normalizer n = exactNormalizer;
+        double max = n.max();
+        double high = n.logNormalizerHigh();
+        double low = n.logNormalizerLow();
+        for (double x : values) {
+            sum += Normalizer.restore(SoftmaxMode.EXACT, Normalizer.Status.FINITE, N, max, 1, high, low).prob(x)
+                    + Normalizer.restore(SoftmaxMode.EXACT, Normalizer.Status.FINITE, N, max, 1, high, low)
+                            .logProb(x);
+        }
+        return sum;
+    }
+
+    /** The baseline of the per-row outputs: StrictMath.exp, which Spark's exp calls, and a subtraction. */
+    @Benchmark
+    @OperationsPerInvocation(N)
+    public double strictExpOutputs() {
+        double sum = 0;
+        double max = exactNormalizer.max();
+        double high = exactNormalizer.logNormalizerHigh();
+        for (double x : values) {
+            sum += StrictMath.exp((x - max) - high) + ((x - max) - high);
         }
         return sum;
     }
