@@ -352,6 +352,23 @@ public final class Normalizer implements Serializable {
     }
 
     /**
+     * {@link #prob(double)} of a group in exact mode and of status {@link Status#FINITE}, from the
+     * three fields it reads: the bits of {@code restore(EXACT, FINITE, count, max, maxCount,
+     * logNormalizerHigh, logNormalizerLow).prob(x)}, and no normalizer made. For an engine that
+     * keeps a group's fields in columns and reads them per row (the Spark layer's map): it checks
+     * them once per group with {@link #restore}, then calls this per row. The fields are not
+     * checked here.
+     */
+    public static double exactProb(double x, double max, double logNormalizerHigh, double logNormalizerLow) {
+        return x != x ? Double.NaN : finiteExactProb(x, max, logNormalizerHigh, logNormalizerLow);
+    }
+
+    /** {@link #logProb(double)} from the fields it reads; see {@link #exactProb(double, double, double, double)}. */
+    public static double exactLogProb(double x, double max, double logNormalizerHigh, double logNormalizerLow) {
+        return x != x ? Double.NaN : finiteExactLogProb(x, max, logNormalizerHigh, logNormalizerLow);
+    }
+
+    /**
      * softmax of x within this group: exp(x - m) / d. For a member x of a finite group, see the
      * class comment for accuracy and special values.
      */
@@ -362,7 +379,7 @@ public final class Normalizer implements Serializable {
         if (mode == SoftmaxMode.FAST) {
             return Math.exp((x - max) - logNormalizerHigh);
         }
-        return exactProb(x, max, logNormalizerHigh, logNormalizerLow);
+        return finiteExactProb(x, max, logNormalizerHigh, logNormalizerLow);
     }
 
     /**
@@ -373,13 +390,15 @@ public final class Normalizer implements Serializable {
      * methods on the rare branches, the global softmax's map stage took 1.16 to 1.31 s of task
      * time for 20M rows; static, 0.88 to 0.99 s (three runs each, alternating).
      */
-    private static double exactProb(double x, double max, double logNormalizerHigh, double logNormalizerLow) {
+    private static double finiteExactProb(double x, double max, double logNormalizerHigh, double logNormalizerLow) {
         double h = x - max;
         if (!(h - logNormalizerHigh >= -800)) {
             return 0.0; // x = -inf, x - m overflowed, or exp(x - m - L) < e^-800: rounds to 0
         }
-        if (h == Double.POSITIVE_INFINITY) {
-            return Double.POSITIVE_INFINITY; // x is not a member: x - m overflowed upwards
+        if (h - logNormalizerHigh > 710) {
+            // x is not a member: exp(x - m - L) > e^710 > Double.MAX_VALUE, or x - m overflowed (the
+            // kernel takes no such argument: the slow path threw ArithmeticException for x = 1e308)
+            return Double.POSITIVE_INFINITY;
         }
         double l = DoubleDouble.twoSumError(x, -max, h); // x - m = h + l exactly
         double s1 = h - logNormalizerHigh;
@@ -456,11 +475,12 @@ public final class Normalizer implements Serializable {
         if (mode == SoftmaxMode.FAST) {
             return (x - max) - logNormalizerHigh;
         }
-        return exactLogProb(x, max, logNormalizerHigh, logNormalizerLow);
+        return finiteExactLogProb(x, max, logNormalizerHigh, logNormalizerLow);
     }
 
-    /** {@link #logProb(double)} of a finite group in exact mode, from its fields: see {@link #exactProb}. */
-    private static double exactLogProb(double x, double max, double logNormalizerHigh, double logNormalizerLow) {
+    /** {@link #logProb(double)} of a finite group in exact mode, from its fields: see {@link #finiteExactProb}. */
+    private static double finiteExactLogProb(double x, double max, double logNormalizerHigh,
+            double logNormalizerLow) {
         double h = x - max;
         if (Double.isInfinite(h)) {
             return h; // x = -inf, or x - m overflowed: -inf is the correct rounding

@@ -5,6 +5,8 @@ package dev.softmax.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -124,5 +126,30 @@ class SpecialValuesTest {
 
     private static long bits(double v) {
         return Double.doubleToLongBits(v);
+    }
+
+    /**
+     * The per-row entry points from fields (what the Spark map calls) give the bits of the
+     * normalizer's own outputs, for members, for values outside the group and for NaN.
+     */
+    @Test
+    void exactOutputsFromFieldsAreTheNormalizersBits() {
+        double[][] groups = {{1000, 1}, {1000, 2000, 3000}, {-1, 0, 1, 2.5, -INF}, {0x1p-1074, -0.0, 0.0},
+            {Double.MAX_VALUE, -Double.MAX_VALUE}, {-745.5, 0}, {5}, {1e-300, 2e-300, 700}};
+        double[] others = {NAN, -INF, INF, 0, -0.0, 1e308, -1e308, 3.25, -800};
+        for (double[] group : groups) {
+            Normalizer n = finish(SoftmaxMode.EXACT, group);
+            assertThat(n.status()).isEqualTo(Normalizer.Status.FINITE);
+            for (double[] xs : new double[][] {group, others}) {
+                for (double x : xs) {
+                    double prob = Normalizer.exactProb(x, n.max(), n.logNormalizerHigh(), n.logNormalizerLow());
+                    double logProb = Normalizer.exactLogProb(x, n.max(), n.logNormalizerHigh(), n.logNormalizerLow());
+                    assertThat(Double.doubleToLongBits(prob)).as("prob of %s in %s", x, Arrays.toString(group))
+                            .isEqualTo(Double.doubleToLongBits(n.prob(x)));
+                    assertThat(Double.doubleToLongBits(logProb)).as("log_prob of %s in %s", x, Arrays.toString(group))
+                            .isEqualTo(Double.doubleToLongBits(n.logProb(x)));
+                }
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ import static dev.softmax.spark.SparkTestSupport.frame;
 import static dev.softmax.spark.SparkTestSupport.key;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.softmax.core.LogSumExpAccumulator;
 import dev.softmax.core.Normalizer;
@@ -23,6 +24,7 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -239,6 +241,23 @@ class ExactModeTest {
         } finally {
             normalizers.unpersist();
         }
+    }
+
+    /**
+     * A finite normalizer whose log d is not finite (stored, then edited by hand) is refused with
+     * the core's message when it is applied: the rows read its fields unchecked, so they are
+     * checked where the per-group struct is made.
+     */
+    @Test
+    void aCorruptedNormalizerIsRefusedWhenApplied() {
+        Dataset<Row> df = frame(spark, rows, 2, 12);
+        SoftmaxOptions options = SoftmaxOptions.defaults().groupBy("g");
+        Dataset<Row> corrupted = SoftmaxFunctions.normalizers(df, "x", options)
+                .withColumn(NormalizerColumns.LOG_NORMALIZER_HIGH,
+                        functions.when(col(NormalizerColumns.STATUS).equalTo("FINITE"), Double.NaN)
+                                .otherwise(col(NormalizerColumns.LOG_NORMALIZER_HIGH)));
+        assertThatThrownBy(() -> SoftmaxFunctions.applyNormalizers(df, "x", corrupted, options).collectAsList())
+                .hasStackTraceContaining("expected a finite max, maxCount >= 1 and a finite log normalizer");
     }
 
     @Test

@@ -229,8 +229,21 @@ public final class SoftmaxPlan {
                 normalizer.getField(NormalizerColumns.COUNT).as("count"),
                 normalizer.getField(NormalizerColumns.MAX).as("max"),
                 normalizer.getField(NormalizerColumns.MAX_COUNT).as("max_count"),
-                normalizer.getField(NormalizerColumns.LOG_NORMALIZER_HIGH).as("log_normalizer_high"),
+                checkedLogNormalizerHigh(normalizer).as("log_normalizer_high"),
                 normalizer.getField(NormalizerColumns.LOG_NORMALIZER_LOW).as("log_normalizer_low"));
+    }
+
+    /** L_hi, once the normalizer's fields are checked ({@link SoftmaxRuntime#checkedLogNormalizerHigh}). */
+    private static Column checkedLogNormalizerHigh(Column normalizer) {
+        List<Expression> arguments = new ArrayList<>();
+        arguments.add(ColumnExpressions.expression(
+                invoke("statusOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.STATUS))));
+        for (String field : List.of(NormalizerColumns.COUNT, NormalizerColumns.MAX, NormalizerColumns.MAX_COUNT,
+                NormalizerColumns.LOG_NORMALIZER_HIGH, NormalizerColumns.LOG_NORMALIZER_LOW)) {
+            arguments.add(ColumnExpressions.expression(normalizer.getField(field)));
+        }
+        return ColumnExpressions.column(SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class,
+                "checkedLogNormalizerHigh", DataTypes.DoubleType, false, arguments));
     }
 
     private static Column invoke(String method, org.apache.spark.sql.types.DataType type, Column argument) {

@@ -39,7 +39,6 @@ import org.apache.spark.sql.catalyst.plans.logical.Project;
 import org.apache.spark.sql.catalyst.plans.logical.Window;
 import org.apache.spark.sql.catalyst.rules.Rule;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
 /**
@@ -252,10 +251,9 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
      * public one: mode and status as ordinals, the temperature checked (as the DataFrame softmax).
      */
     private static Expression compact(Expression normalizer) {
-        StructType type = NormalizerColumns.SCHEMA;
         List<Expression> fields = new ArrayList<>();
         for (String field : NormalizerColumns.ROW_WISE_FIELDS) {
-            Expression value = new GetStructField(normalizer, type.fieldIndex(field), Option.apply(field));
+            Expression value = field(normalizer, field);
             switch (field) {
                 case NormalizerColumns.MODE:
                     value = invoke("modeOrdinal", DataTypes.IntegerType, value);
@@ -266,6 +264,18 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
                 case NormalizerColumns.TEMPERATURE:
                     value = invoke("checkedTemperature", DataTypes.DoubleType, value);
                     break;
+                case NormalizerColumns.LOG_NORMALIZER_HIGH: // the fields checked here, not per output
+                    List<Expression> checked = new ArrayList<>();
+                    checked.add(invoke("statusOrdinal", DataTypes.IntegerType, field(normalizer,
+                            NormalizerColumns.STATUS)));
+                    for (String other : List.of(NormalizerColumns.COUNT, NormalizerColumns.MAX,
+                            NormalizerColumns.MAX_COUNT, NormalizerColumns.LOG_NORMALIZER_HIGH,
+                            NormalizerColumns.LOG_NORMALIZER_LOW)) {
+                        checked.add(field(normalizer, other));
+                    }
+                    value = SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, "checkedLogNormalizerHigh",
+                            DataTypes.DoubleType, false, checked);
+                    break;
                 default:
                     break;
             }
@@ -273,11 +283,14 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
             fields.add(value);
         }
         // A group without a non-null value has no state (NULL): softmax(x, NULL) is NULL for any x.
-        Expression count = new GetStructField(normalizer, type.fieldIndex(NormalizerColumns.COUNT),
-                Option.apply(NormalizerColumns.COUNT));
+        Expression count = field(normalizer, NormalizerColumns.COUNT);
         Expression struct = new CreateNamedStruct(ScalaCollections.seq(fields));
         return new If(new EqualTo(count, Literal.create(0L, DataTypes.LongType)),
                 Literal.create(null, struct.dataType()), struct);
+    }
+
+    private static Expression field(Expression normalizer, String name) {
+        return new GetStructField(normalizer, NormalizerColumns.SCHEMA.fieldIndex(name), Option.apply(name));
     }
 
     private static Expression invoke(String method, org.apache.spark.sql.types.DataType type, Expression argument) {
