@@ -179,19 +179,41 @@ final class CorrectRounding {
     static double prob(double x, double m, double lh, double ll, boolean tiny) {
         PROB_SLOW.increment();
         BigDecimal y = exponent(x, m, lh, ll, tiny);
+        if (y.compareTo(EXP_OVERFLOW) > 0) {
+            return Double.POSITIVE_INFINITY; // x is not a member: e^710 is above Double.MAX_VALUE
+        }
+        return roundedExp(y, null);
+    }
+
+    /**
+     * w e^y (e^y for a null w, w &gt;= 0) exactly rounded: Ziv's loop of the class comment, at 40,
+     * 80, 160 and 320 digits. A value from Double.MAX_VALUE plus half its ulp on rounds to +inf.
+     */
+    static double roundedExp(BigDecimal y, BigDecimal w) {
         double result = Double.NaN;
         for (int digits = 40; digits <= 320; digits *= 2) {
             MathContext mc = new MathContext(digits, RoundingMode.HALF_EVEN);
             BigDecimal value = ExactMath.Series.exp(y, mc);
+            if (w != null) {
+                value = value.multiply(w, mc);
+            }
             result = value.doubleValue();
             // the evaluation errs by less than 10^(5 - digits) relative (Series.exp keeps 20 guard digits)
             BigDecimal tolerance = value.abs().movePointLeft(digits - 5);
-            if (farFromMidpoints(value, result, tolerance)) {
+            if (Double.isInfinite(result) ? value.subtract(OVERFLOW_THRESHOLD).compareTo(tolerance) > 0
+                    : farFromMidpoints(value, result, tolerance)) {
                 return result;
             }
         }
         return result;
     }
+
+    /** 710: exp of anything above it is above Double.MAX_VALUE. */
+    private static final BigDecimal EXP_OVERFLOW = BigDecimal.valueOf(710);
+
+    /** Double.MAX_VALUE plus half its ulp, 2^1024 - 2^970: from there on (a tie included) a value rounds to +inf. */
+    private static final BigDecimal OVERFLOW_THRESHOLD = new BigDecimal(BigInteger.ONE.shiftLeft(1024)
+            .subtract(BigInteger.ONE.shiftLeft(970)));
 
     /** Whether value lies further than tolerance from both midpoints around the double d. */
     static boolean farFromMidpoints(BigDecimal value, double d, BigDecimal tolerance) {

@@ -26,7 +26,9 @@ import java.util.Objects;
  *       does not change the others. -0.0 is the same as 0.0. Where x - m overflows (values near
  *       &plusmn;{@link Double#MAX_VALUE}), prob is 0 and log_prob -inf: the correct rounding.</li>
  * </ul>
- * {@link #prob} and {@link #logProb} are meant for members of the group; a NaN argument gives NaN.
+ * {@link #prob} and {@link #logProb} are meant for members of the group; a NaN argument gives NaN,
+ * and another value x still gets exp(x - m - L) and x - m - L, exactly rounded in exact mode
+ * (prob +inf above {@link Double#MAX_VALUE}: x far above the group's maximum).
  *
  * <h2>Weights (scipy's b): the weighted policy</h2>
  * A weighted group sums S = sum of w exp(x) over its rows ({@link LogSumExpAccumulator#accept(double,

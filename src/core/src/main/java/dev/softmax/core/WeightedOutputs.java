@@ -96,18 +96,7 @@ final class WeightedOutputs {
         CorrectRounding.PROB_SLOW.increment();
         BigDecimal y = new BigDecimal(x).subtract(new BigDecimal(max)).subtract(new BigDecimal(lh))
                 .subtract(new BigDecimal(ll));
-        BigDecimal weight = new BigDecimal(w);
-        double result = Double.NaN;
-        for (int digits = 40; digits <= 320; digits *= 2) {
-            MathContext mc = new MathContext(digits, RoundingMode.HALF_EVEN);
-            BigDecimal value = ExactMath.Series.exp(y, mc).multiply(weight, mc);
-            result = value.doubleValue();
-            BigDecimal tolerance = value.abs().movePointLeft(digits - 5);
-            if (CorrectRounding.farFromMidpoints(value, result, tolerance)) {
-                return result;
-            }
-        }
-        return result;
+        return CorrectRounding.roundedExp(y, new BigDecimal(w));
     }
 
     private static double slowLogProb(double x, double w, double max, double lh, double ll, int k, double f) {

@@ -254,4 +254,22 @@ class CorrectRoundingTest {
         }
         return out;
     }
+
+    /**
+     * The slow path of prob near overflow (x far above the maximum, not a member): exp of a value
+     * above ln(Double.MAX_VALUE) rounds to +inf, and one just below it to the oracle's double,
+     * with no exception from the midpoint test.
+     */
+    @Test
+    void slowProbNearOverflowRoundsToInfinityOrTheOracle() {
+        assertThat(CorrectRounding.prob(714.9, 5, 0, 0, false)).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(CorrectRounding.prob(1e300, 5, 0, 0, false)).isEqualTo(Double.POSITIVE_INFINITY);
+        double exact = ExactOracle.exp(new BigDecimal(714.7).subtract(BigDecimal.valueOf(5))).doubleValue();
+        assertThat(CorrectRounding.prob(714.7, 5, 0, 0, false)).isEqualTo(exact);
+        // the weighted slow path: w e^709.9 with w = 1.5 overflows, with w = 0.5 it does not
+        BigDecimal y = new BigDecimal(709.9);
+        assertThat(CorrectRounding.roundedExp(y, new BigDecimal(1.5))).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(CorrectRounding.roundedExp(y, new BigDecimal(0.5)))
+                .isEqualTo(ExactOracle.exp(y).multiply(new BigDecimal(0.5)).doubleValue());
+    }
 }

@@ -5,6 +5,7 @@ package dev.softmax.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.math.BigDecimal;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -150,6 +151,15 @@ class SpecialValuesTest {
                             .isEqualTo(Double.doubleToLongBits(n.logProb(x)));
                 }
             }
+        }
+        // a value far above the maximum: exp(x - m - L) is above Double.MAX_VALUE
+        assertThat(finish(SoftmaxMode.EXACT, 5).prob(1e308)).isEqualTo(INF);
+        assertThat(finish(SoftmaxMode.EXACT, 5, 4).prob(720)).isEqualTo(INF);
+        // not a member but finite: exp(695 - log(1 + e^-1)), exactly rounded, from the oracle
+        for (double x : new double[] {700, 715}) { // 715: exp(709.69), just below Double.MAX_VALUE
+            BigDecimal exact = ExactOracle.exp(BigDecimal.valueOf(x - 5)
+                    .subtract(ExactOracle.log1p(ExactOracle.exp(BigDecimal.valueOf(-1)))));
+            assertThat(finish(SoftmaxMode.EXACT, 5, 4).prob(x)).isEqualTo(exact.doubleValue());
         }
     }
 }
