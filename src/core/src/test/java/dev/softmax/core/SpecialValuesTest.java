@@ -155,7 +155,7 @@ class SpecialValuesTest {
         // a value far above the maximum: exp(x - m - L) is above Double.MAX_VALUE
         assertThat(finish(SoftmaxMode.EXACT, 5).prob(1e308)).isEqualTo(INF);
         assertThat(finish(SoftmaxMode.EXACT, 5, 4).prob(720)).isEqualTo(INF);
-        // not a member but finite: exp(695 - log(1 + e^-1)), exactly rounded, from the oracle
+        // not members but finite: exp(x - 5 - log(1 + e^-1)), exactly rounded, from the oracle
         for (double x : new double[] {700, 715}) { // 715: exp(709.69), just below Double.MAX_VALUE
             BigDecimal exact = ExactOracle.exp(BigDecimal.valueOf(x - 5)
                     .subtract(ExactOracle.log1p(ExactOracle.exp(BigDecimal.valueOf(-1)))));
