@@ -158,7 +158,7 @@ final class CorrectRounding {
     }
 
     /** (x - m) - L exactly, with L = lh + ll, or L = {@link #TINY} when tiny is set. */
-    private static BigDecimal exponent(double x, double m, double lh, double ll, boolean tiny) {
+    static BigDecimal exponent(double x, double m, double lh, double ll, boolean tiny) {
         BigDecimal l = tiny ? TINY : new BigDecimal(lh).add(new BigDecimal(ll));
         return new BigDecimal(x).subtract(new BigDecimal(m)).subtract(l);
     }

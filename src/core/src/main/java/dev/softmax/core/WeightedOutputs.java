@@ -94,9 +94,7 @@ final class WeightedOutputs {
 
     private static double slowProb(double x, double w, double max, double lh, double ll) {
         CorrectRounding.PROB_SLOW.increment();
-        BigDecimal y = new BigDecimal(x).subtract(new BigDecimal(max)).subtract(new BigDecimal(lh))
-                .subtract(new BigDecimal(ll));
-        return CorrectRounding.roundedExp(y, new BigDecimal(w));
+        return CorrectRounding.roundedExp(CorrectRounding.exponent(x, max, lh, ll, false), new BigDecimal(w));
     }
 
     private static double slowLogProb(double x, double w, double max, double lh, double ll, int k, double f) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -229,21 +230,26 @@ public final class SoftmaxPlan {
                 normalizer.getField(NormalizerColumns.COUNT).as("count"),
                 normalizer.getField(NormalizerColumns.MAX).as("max"),
                 normalizer.getField(NormalizerColumns.MAX_COUNT).as("max_count"),
-                checkedLogNormalizerHigh(normalizer).as("log_normalizer_high"),
+                ColumnExpressions.column(checkedLogNormalizerHigh(
+                        field -> ColumnExpressions.expression(normalizer.getField(field)))).as("log_normalizer_high"),
                 normalizer.getField(NormalizerColumns.LOG_NORMALIZER_LOW).as("log_normalizer_low"));
     }
 
-    /** L_hi, once the normalizer's fields are checked ({@link SoftmaxRuntime#checkedLogNormalizerHigh}). */
-    private static Column checkedLogNormalizerHigh(Column normalizer) {
+    /**
+     * L_hi of a normalizer struct, once its fields are checked
+     * ({@link SoftmaxRuntime#checkedLogNormalizerHigh}), for the compact struct of the DataFrame
+     * softmax and of the SQL window form; {@code field} reads a field of the public struct by name.
+     */
+    static Expression checkedLogNormalizerHigh(Function<String, Expression> field) {
         List<Expression> arguments = new ArrayList<>();
-        arguments.add(ColumnExpressions.expression(
-                invoke("statusOrdinal", DataTypes.IntegerType, normalizer.getField(NormalizerColumns.STATUS))));
-        for (String field : List.of(NormalizerColumns.COUNT, NormalizerColumns.MAX, NormalizerColumns.MAX_COUNT,
+        arguments.add(SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, "statusOrdinal", DataTypes.IntegerType,
+                false, List.of(field.apply(NormalizerColumns.STATUS))));
+        for (String name : List.of(NormalizerColumns.COUNT, NormalizerColumns.MAX, NormalizerColumns.MAX_COUNT,
                 NormalizerColumns.LOG_NORMALIZER_HIGH, NormalizerColumns.LOG_NORMALIZER_LOW)) {
-            arguments.add(ColumnExpressions.expression(normalizer.getField(field)));
+            arguments.add(field.apply(name));
         }
-        return ColumnExpressions.column(SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class,
-                "checkedLogNormalizerHigh", DataTypes.DoubleType, false, arguments));
+        return SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, "checkedLogNormalizerHigh", DataTypes.DoubleType,
+                false, arguments);
     }
 
     private static Column invoke(String method, org.apache.spark.sql.types.DataType type, Column argument) {

@@ -265,16 +265,7 @@ public final class WindowSoftmaxRule extends Rule<LogicalPlan> {
                     value = invoke("checkedTemperature", DataTypes.DoubleType, value);
                     break;
                 case NormalizerColumns.LOG_NORMALIZER_HIGH: // the fields checked here, not per output
-                    List<Expression> checked = new ArrayList<>();
-                    checked.add(invoke("statusOrdinal", DataTypes.IntegerType, field(normalizer,
-                            NormalizerColumns.STATUS)));
-                    for (String other : List.of(NormalizerColumns.COUNT, NormalizerColumns.MAX,
-                            NormalizerColumns.MAX_COUNT, NormalizerColumns.LOG_NORMALIZER_HIGH,
-                            NormalizerColumns.LOG_NORMALIZER_LOW)) {
-                        checked.add(field(normalizer, other));
-                    }
-                    value = SoftmaxFunctionRegistry.invoke(SoftmaxRuntime.class, "checkedLogNormalizerHigh",
-                            DataTypes.DoubleType, false, checked);
+                    value = SoftmaxPlan.checkedLogNormalizerHigh(name -> field(normalizer, name));
                     break;
                 default:
                     break;
