@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
  * The two steps (Ziv) that make exact mode's outputs exactly rounded. {@link Normalizer}
  * computes each output in double-double, as before, together with a bound on that
  * approximation's error, and tests whether every value within the bound rounds to the same
- * double ({@link #PROB_TEST} and {@link #LOG_PROB_TEST} on the per-row paths, {@link #isSafe}
+ * double ({@link #PROB_MARGIN} and {@link #LOG_PROB_TEST} on the per-row paths, {@link #isSafe}
  * on the rare ones). Only when it does not (the true value lies within the bound of a
  * midpoint between two doubles) does the output come from here, in {@link BigDecimal}:
  * <ul>
@@ -48,17 +48,32 @@ final class CorrectRounding {
     private static final BigDecimal TWO = BigDecimal.valueOf(2);
 
     /**
-     * The rounding tests of the per-row fast paths, CRlibm's (de Dinechin, Lauter, Muller):
+     * The rounding tests of log_prob's and the weighted prob's fast paths, CRlibm's (de
+     * Dinechin, Lauter, Muller):
      * with r the double nearest r + res and the exact value within eps |r| of r + res,
      * {@code r == r + res * e} proves that it rounds to r when e - 1 &gt; 2^54 eps + 2^-53.
      * (If the sum rounds to r, |res| e (1 - 2^-53) is at most the half-spacing hs on res's
      * side, whatever the binade, and eps |r| &lt;= 2^54 eps hs.) One multiply, one add, one
      * compare: {@link #isSafe}, which finds ulp(r) from its bits, made prob and log_prob 31%
      * slower per row than before this class, in thread CPU time. prob: eps = 2^-78, so
-     * 1 + 2^-22; log_prob: eps = 2^-98, so 1 + 2^-42.
+     * 1 + 2^-22; log_prob: eps = 2^-98, so 1 + 2^-42. (The unweighted prob, the map's per-row
+     * output, uses the two-sided test of {@link #PROB_MARGIN}.)
      */
     static final double PROB_TEST = 1 + 0x1p-22;
     static final double LOG_PROB_TEST = 1 + 0x1p-42;
+
+    /**
+     * The two-sided rounding test of {@link Normalizer}'s prob: with the result t0 + lo (t0 &gt; 0,
+     * |lo| &lt; 2^-42 t0) and the exact value within 2^-78 |t0 + lo| of it, margin = t0
+     * PROB_MARGIN exceeds that bound by more than 2^-89 t0, far more than the rounding of lo +-
+     * margin (below 2^-95 t0). If t0 + (lo + margin) and t0 + (lo - margin) round to the same double, so
+     * does every value between them (rounding is monotone), the exact value included. Its
+     * chain of dependent operations after lo is one add shorter than CRlibm's test (which
+     * first forms the rounding error of t0 + lo): in the global softmax on Spark, variants of
+     * the per-row call interleaved in one JVM measured 0.99 to 1.03 times the code without a
+     * test, against 1.05 to 1.09 for CRlibm's (four runs of 30; docs/semantics.md).
+     */
+    static final double PROB_MARGIN = 0x1.004p-78;
 
     private CorrectRounding() {
     }

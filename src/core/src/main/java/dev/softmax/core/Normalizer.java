@@ -415,15 +415,16 @@ public final class Normalizer implements Serializable {
         int n = ExactMath.expScaled(yh, 0.0, term);
         // exp(yh + yl) = exp(yh) (1 + yl + yl^2/2 + ...), |yl| <= 2^-43: yl^2/2 < 2^-87 is left out
         double lo = term[1] + term[0] * yl;
-        double rh = term[0] + lo;
-        double rl = DoubleDouble.fastTwoSumError(term[0], lo, rh);
         // exp(yh) = (term[0] + term[1]) 2^n within 2^-80 (the kernel; measured 2^-82), yh + yl is
-        // (x - m) - L within 2^-102 |y| <= 2^-92, and yl^2/2 < 2^-87: 2^-78 rh bounds their sum
-        // with a factor 3 to spare
-        if (rh == rh + rl * CorrectRounding.PROB_TEST) {
-            // rh 2^n, exact: 2^n is a normal double here (n >= -1022 since yh >= -708), and one
+        // (x - m) - L within 2^-102 |y| <= 2^-92, and yl^2/2 < 2^-87: 2^-78 of term[0] + lo bounds
+        // their sum with a factor 3 to spare. The two-sided test (see PROB_MARGIN): both ends of
+        // the bound round to the same double, so the exact value does too
+        double margin = term[0] * CorrectRounding.PROB_MARGIN;
+        double up = term[0] + (lo + margin);
+        if (up == term[0] + (lo - margin)) {
+            // up 2^n, exact: 2^n is a normal double here (n >= -1022 since yh >= -708), and one
             // product by it costs less than Math.scalb, which was a fifth of the per-row map
-            return n <= Double.MAX_EXPONENT ? rh * powerOfTwo(n) : Math.scalb(rh, n);
+            return n <= Double.MAX_EXPONENT ? up * powerOfTwo(n) : Math.scalb(up, n);
         }
         return probUndecided(x, max, logNormalizerHigh, logNormalizerLow);
     }
