@@ -41,12 +41,15 @@ class ClusterFaultsIT {
             && stage.outputRecords() > 0;
 
     /**
-     * At least one task of the stage finished and at least 3 still to finish, so that both
-     * executors (one core each) are busy with it: a window of 13 of its 16 tasks, seconds long,
-     * for a poll every 50 ms.
+     * At least one task of the stage finished, at least 3 still to finish, and two running, so
+     * that both executors (one core each) are busy with it and either one killed loses a task of
+     * it: a window of 13 of its 16 tasks, seconds long, for a poll every 50 ms. (Without the
+     * last condition a poll could fall between one executor's tasks, and the executor killed
+     * then was idle: seen once, "1/16 tasks done, 1 running", nothing lost.)
      */
     private static boolean midway(SparkApp.Stage stage) {
-        return stage.tasks() >= 8 && stage.complete() >= 1 && stage.complete() <= stage.tasks() - 3;
+        return stage.tasks() >= 8 && stage.complete() >= 1 && stage.complete() <= stage.tasks() - 3
+                && stage.active() >= 2;
     }
 
     @Test
